@@ -1,0 +1,214 @@
+//! Error values: every problem names what and where.
+
+use std::fmt;
+
+/// The rule a problem belongs to: its position in the rule set, its id and its name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleRef {
+    /// The position in the rule set, from 0.
+    pub index: usize,
+    /// The rule's id (empty when the rule could not be read far enough to find it).
+    pub id: String,
+    /// The rule's name (empty when unknown).
+    pub name: String,
+}
+
+impl fmt::Display for RuleRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rules[{}]", self.index)?;
+        if !self.id.is_empty() {
+            write!(f, " {}", self.id)?;
+        }
+        if !self.name.is_empty() {
+            write!(f, " {:?}", self.name)?;
+        }
+        Ok(())
+    }
+}
+
+/// One problem in a schema or a rule set: where it is and what is wrong.
+///
+/// Its text reads `line 4, column 9: rules[0] new-lead "新线索": when.all[1].value: expected
+/// a number, found "abc"`; the line and column appear for problems found while reading
+/// JSON, the rule for problems inside a rule, the path always.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The rule the problem is in, if any.
+    pub rule: Option<RuleRef>,
+    /// The JSON path inside the rule (or inside the schema): `when.all[1].value`.
+    pub path: String,
+    /// The line and column (from 1) in the JSON text, for problems found while reading it.
+    pub position: Option<(usize, usize)>,
+    /// What is wrong, lowercase, without a trailing period.
+    pub message: String,
+}
+
+impl Problem {
+    pub(crate) fn new(rule: Option<RuleRef>, path: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            rule,
+            path: path.into(),
+            position: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((line, column)) = self.position {
+            write!(f, "line {line}, column {column}: ")?;
+        }
+        if let Some(rule) = &self.rule {
+            write!(f, "{rule}: ")?;
+        }
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+fn write_problems(f: &mut fmt::Formatter<'_>, head: &str, problems: &[Problem]) -> fmt::Result {
+    write!(f, "{head}: {} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" })?;
+    for p in problems {
+        write!(f, "\n  {p}")?;
+    }
+    Ok(())
+}
+
+/// Reading a schema or a rule set from JSON failed: the text is not valid JSON, does not
+/// have the expected shape (an unknown key, a missing one, a value of the wrong type), or
+/// (for a schema) describes an invalid schema.
+///
+/// Every problem found is listed; rules are read one by one, so one broken rule does not
+/// hide the problems of the others.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct LoadError {
+    what: &'static str,
+    problems: Vec<Problem>,
+}
+
+impl LoadError {
+    pub(crate) fn new(what: &'static str, problems: Vec<Problem>) -> LoadError {
+        LoadError { what, problems }
+    }
+
+    /// Every problem found, in the order of the text.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_problems(f, &format!("cannot load {}", self.what), &self.problems)
+    }
+}
+
+/// Building a schema, or compiling rules or conditions against one, found problems.
+///
+/// Every problem is listed, each with its rule and path.
+///
+/// ```
+/// use crm_rules::{Condition, Field, FieldType, Schema};
+/// let schema = Schema::new([Field::new("预算", FieldType::Number)])?;
+/// let err = Condition::field("预算").gte("abc").compile(&schema).unwrap_err();
+/// assert_eq!(err.problems()[0].to_string(), "value: expected a number, found \"abc\"");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct BuildError {
+    problems: Vec<Problem>,
+}
+
+impl BuildError {
+    pub(crate) fn new(problems: Vec<Problem>) -> BuildError {
+        BuildError { problems }
+    }
+
+    /// Every problem found.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_problems(f, "build failed", &self.problems)
+    }
+}
+
+impl From<BuildError> for LoadError {
+    fn from(e: BuildError) -> LoadError {
+        LoadError::new("schema", e.problems)
+    }
+}
+
+/// A problem with one field of a customer record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's name.
+    pub field: String,
+    /// The offending value as shown to people: masked if the field is sensitive, empty
+    /// when the value is missing.
+    pub value: String,
+    /// What is wrong: `is required`, `must be 11 digits`.
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.value.is_empty() {
+            write!(f, "{}: {}", self.field, self.message)
+        } else {
+            write!(f, "{} ({}): {}", self.field, self.value, self.message)
+        }
+    }
+}
+
+/// A record broke the schema: every field error at once, in schema order.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub struct ValidationError {
+    errors: Vec<FieldError>,
+}
+
+impl ValidationError {
+    pub(crate) fn new(errors: Vec<FieldError>) -> ValidationError {
+        ValidationError { errors }
+    }
+
+    /// Every field error.
+    pub fn errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.errors.len();
+        write!(f, "invalid record: {n} field error{}", if n == 1 { "" } else { "s" })?;
+        for e in &self.errors {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Turns a serde_json error into a problem with its line and column, the position
+/// suffix taken out of the message.
+pub(crate) fn json_problem(err: &serde_json::Error, rule: Option<RuleRef>, line_offset: usize, first_line_column_offset: usize) -> Problem {
+    let text = err.to_string();
+    let message = match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    };
+    let line = err.line() + line_offset;
+    let column = if err.line() == 1 { err.column() + first_line_column_offset } else { err.column() };
+    Problem {
+        rule,
+        path: String::new(),
+        position: (err.line() > 0).then_some((line, column)),
+        message,
+    }
+}
