@@ -17,3 +17,11 @@ pub use limits::Limits;
 pub use schema::{mask, EventDef, Field, FieldId, FieldType, Record, Schema, ValueKind, DEFAULT_PHONE_DIGITS};
 pub use time_of_day::{ParseTimeOfDayError, TimeOfDay};
 pub use value::{Number, Value};
+mod rule;
+pub use rule::{
+    Action, Assignment, Channel, CompareBuilder, Condition, Count, Every, Expiry, FireMode, Notification, Op,
+    Operand, Recipient, Rule, RuleSet, Step, Task, TaskPriority, Trigger, Variant, Window,
+};
+mod compile;
+mod condition;
+pub use condition::{CompiledCondition, Event, Facts};
