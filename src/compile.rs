@@ -26,7 +26,8 @@ impl<'a> Compiler<'a> {
     }
 
     pub fn problem(&mut self, path: &str, message: impl Into<String>) {
-        self.problems.push(Problem::new(self.rule.clone(), path, message));
+        self.problems
+            .push(Problem::new(self.rule.clone(), path, message));
     }
 
     /// A field by name, or a problem naming the nearest field when one is close.
@@ -39,7 +40,10 @@ impl<'a> Compiler<'a> {
                 let hint = crate::schema::nearest_option(&names, name)
                     .map(|n| format!("; did you mean {n:?}?"))
                     .unwrap_or_default();
-                self.problem(path, format!("unknown field {:?}{hint}", truncate(name, 60)));
+                self.problem(
+                    path,
+                    format!("unknown field {:?}{hint}", truncate(name, 60)),
+                );
                 None
             }
         }
@@ -50,14 +54,26 @@ impl<'a> Compiler<'a> {
         if text.trim().is_empty() {
             self.problem(path, format!("the {what} is empty"));
         } else if text.chars().count() > self.limits.max_name_chars {
-            self.problem(path, format!("the {what} is longer than {} characters", self.limits.max_name_chars));
+            self.problem(
+                path,
+                format!(
+                    "the {what} is longer than {} characters",
+                    self.limits.max_name_chars
+                ),
+            );
         }
     }
 
     /// Checks the length of a free text (a template, a description, a literal).
     pub fn text(&mut self, text: &str, path: &str) {
         if text.chars().count() > self.limits.max_text_chars {
-            self.problem(path, format!("the text is longer than {} characters", self.limits.max_text_chars));
+            self.problem(
+                path,
+                format!(
+                    "the text is longer than {} characters",
+                    self.limits.max_text_chars
+                ),
+            );
         }
     }
 
@@ -68,7 +84,10 @@ impl<'a> Compiler<'a> {
             return None;
         };
         let Some(items) = json.as_array() else {
-            self.problem(path, format!("expected a list of texts, found {}", describe_json(json)));
+            self.problem(
+                path,
+                format!("expected a list of texts, found {}", describe_json(json)),
+            );
             return None;
         };
         if items.is_empty() {
@@ -76,7 +95,10 @@ impl<'a> Compiler<'a> {
             return None;
         }
         if items.len() > self.limits.max_list_items {
-            self.problem(path, format!("more than {} items", self.limits.max_list_items));
+            self.problem(
+                path,
+                format!("more than {} items", self.limits.max_list_items),
+            );
             return None;
         }
         let mut out = Vec::with_capacity(items.len());
@@ -87,7 +109,10 @@ impl<'a> Compiler<'a> {
                     out.push(s.to_owned());
                 }
                 Some(_) => self.problem(&format!("{path}[{i}]"), "the text is empty"),
-                None => self.problem(&format!("{path}[{i}]"), format!("expected a text, found {}", describe_json(item))),
+                None => self.problem(
+                    &format!("{path}[{i}]"),
+                    format!("expected a text, found {}", describe_json(item)),
+                ),
             }
         }
         (out.len() == items.len()).then_some(out)

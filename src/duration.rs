@@ -27,12 +27,20 @@ pub struct Duration {
 /// The longest duration the crate accepts, in seconds (100 years of 365 days).
 const MAX_SECONDS: i64 = 36_500 * 86_400;
 
-const UNITS: [(char, i64); 5] = [('w', 604_800), ('d', 86_400), ('h', 3_600), ('m', 60), ('s', 1)];
+const UNITS: [(char, i64); 5] = [
+    ('w', 604_800),
+    ('d', 86_400),
+    ('h', 3_600),
+    ('m', 60),
+    ('s', 1),
+];
 
 impl Duration {
     /// A duration of whole seconds; `None` if negative or longer than 100 years.
     pub fn seconds(seconds: i64) -> Option<Duration> {
-        (0..=MAX_SECONDS).contains(&seconds).then_some(Duration { seconds })
+        (0..=MAX_SECONDS)
+            .contains(&seconds)
+            .then_some(Duration { seconds })
     }
 
     /// A duration of whole minutes; `None` if out of range.
@@ -78,7 +86,9 @@ impl FromStr for Duration {
             reason,
         };
         if text.is_empty() {
-            return Err(fail("expected a number followed by w, d, h, m or s, as in 3d"));
+            return Err(fail(
+                "expected a number followed by w, d, h, m or s, as in 3d",
+            ));
         }
         let mut total: i64 = 0;
         let mut number: Option<i64> = None;
@@ -95,13 +105,17 @@ impl FromStr for Duration {
                 continue;
             }
             let Some(rank) = UNITS.iter().position(|(u, _)| *u == c) else {
-                return Err(fail("expected a number followed by w, d, h, m or s, as in 3d"));
+                return Err(fail(
+                    "expected a number followed by w, d, h, m or s, as in 3d",
+                ));
             };
             let Some(n) = number.take() else {
                 return Err(fail("a unit must follow a number, as in 3d"));
             };
             if last_unit != usize::MAX && rank <= last_unit {
-                return Err(fail("units must appear once each, largest first, as in 1d12h"));
+                return Err(fail(
+                    "units must appear once each, largest first, as in 1d12h",
+                ));
             }
             last_unit = rank;
             total = n
@@ -124,7 +138,11 @@ impl fmt::Display for Duration {
         }
         let mut rest = self.seconds;
         // Weeks are written only when the duration is a whole number of weeks.
-        let units: &[(char, i64)] = if rest % 604_800 == 0 { &UNITS } else { &UNITS[1..] };
+        let units: &[(char, i64)] = if rest % 604_800 == 0 {
+            &UNITS
+        } else {
+            &UNITS[1..]
+        };
         for (unit, size) in units {
             if rest >= *size {
                 write!(f, "{}{}", rest / size, unit)?;
@@ -172,7 +190,17 @@ mod tests {
 
     #[test]
     fn rejects_bad_text() {
-        for text in ["", "3", "d", "3x", "-3d", "12h1d", "1d1d", "36501d", "99999999999999999999d"] {
+        for text in [
+            "",
+            "3",
+            "d",
+            "3x",
+            "-3d",
+            "12h1d",
+            "1d1d",
+            "36501d",
+            "99999999999999999999d",
+        ] {
             assert!(text.parse::<Duration>().is_err(), "{text}");
         }
         assert_eq!(

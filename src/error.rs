@@ -44,7 +44,11 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub(crate) fn new(rule: Option<RuleRef>, path: impl Into<String>, message: impl Into<String>) -> Problem {
+    pub(crate) fn new(
+        rule: Option<RuleRef>,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Problem {
         Problem {
             rule,
             path: path.into(),
@@ -70,7 +74,12 @@ impl fmt::Display for Problem {
 }
 
 fn write_problems(f: &mut fmt::Formatter<'_>, head: &str, problems: &[Problem]) -> fmt::Result {
-    write!(f, "{head}: {} problem{}", problems.len(), if problems.len() == 1 { "" } else { "s" })?;
+    write!(
+        f,
+        "{head}: {} problem{}",
+        problems.len(),
+        if problems.len() == 1 { "" } else { "s" }
+    )?;
     for p in problems {
         write!(f, "\n  {p}")?;
     }
@@ -187,7 +196,11 @@ impl ValidationError {
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.errors.len();
-        write!(f, "invalid record: {n} field error{}", if n == 1 { "" } else { "s" })?;
+        write!(
+            f,
+            "invalid record: {n} field error{}",
+            if n == 1 { "" } else { "s" }
+        )?;
         for e in &self.errors {
             write!(f, "\n  {e}")?;
         }
@@ -197,14 +210,23 @@ impl fmt::Display for ValidationError {
 
 /// Turns a serde_json error into a problem with its line and column, the position
 /// suffix taken out of the message.
-pub(crate) fn json_problem(err: &serde_json::Error, rule: Option<RuleRef>, line_offset: usize, first_line_column_offset: usize) -> Problem {
+pub(crate) fn json_problem(
+    err: &serde_json::Error,
+    rule: Option<RuleRef>,
+    line_offset: usize,
+    first_line_column_offset: usize,
+) -> Problem {
     let text = err.to_string();
     let message = match text.rfind(" at line ") {
         Some(at) => text[..at].to_owned(),
         None => text,
     };
     let line = err.line() + line_offset;
-    let column = if err.line() == 1 { err.column() + first_line_column_offset } else { err.column() };
+    let column = if err.line() == 1 {
+        err.column() + first_line_column_offset
+    } else {
+        err.column()
+    };
     Problem {
         rule,
         path: String::new(),

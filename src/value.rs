@@ -443,14 +443,20 @@ mod tests {
         assert!(Number::from(3) < Number::decimal(3.5).unwrap());
         assert!(Number::from(-3) > Number::decimal(-3.5).unwrap());
         assert!(Number::from(i64::MAX) < Number::decimal(1e19).unwrap());
-        assert_eq!(Number::decimal(-0.0).unwrap(), Number::decimal(0.0).unwrap());
+        assert_eq!(
+            Number::decimal(-0.0).unwrap(),
+            Number::decimal(0.0).unwrap()
+        );
     }
 
     #[test]
     fn non_finite_numbers_are_rejected() {
         assert!(Number::decimal(f64::INFINITY).is_none());
         assert!(Number::decimal(f64::NAN).is_none());
-        assert!(Number::decimal(1e308).unwrap().checked_add(Number::decimal(1e308).unwrap()).is_none());
+        assert!(Number::decimal(1e308)
+            .unwrap()
+            .checked_add(Number::decimal(1e308).unwrap())
+            .is_none());
     }
 
     #[test]

@@ -5,7 +5,9 @@ use super::{CountSpec, Node, Src, Test};
 use crate::compile::{join, Compiler};
 use crate::duration::Duration;
 use crate::rule::{Condition, Op, Operand};
-use crate::schema::{describe_json, not_an_option, parse_kind, EventDef, Field, FieldType, ValueKind};
+use crate::schema::{
+    describe_json, not_an_option, parse_kind, EventDef, Field, FieldType, ValueKind,
+};
 use crate::value::Value;
 
 /// Which event attributes a condition may read.
@@ -43,29 +45,48 @@ impl<'a> Compiler<'a> {
         depth: usize,
     ) -> Option<Node> {
         if depth > self.limits.max_depth {
-            self.problem(path, format!("conditions are nested deeper than {} levels", self.limits.max_depth));
+            self.problem(
+                path,
+                format!(
+                    "conditions are nested deeper than {} levels",
+                    self.limits.max_depth
+                ),
+            );
             return None;
         }
         match c {
             Condition::All(items) | Condition::Any(items) => {
-                let key = if matches!(c, Condition::All(_)) { "all" } else { "any" };
+                let key = if matches!(c, Condition::All(_)) {
+                    "all"
+                } else {
+                    "any"
+                };
                 let at = join(path, key);
                 if items.is_empty() {
                     self.problem(&at, format!("`{key}` needs at least one condition"));
                     return None;
                 }
                 if items.len() > self.limits.max_list_items {
-                    self.problem(&at, format!("more than {} conditions", self.limits.max_list_items));
+                    self.problem(
+                        &at,
+                        format!("more than {} conditions", self.limits.max_list_items),
+                    );
                     return None;
                 }
                 let nodes: Vec<Option<Node>> = items
                     .iter()
                     .enumerate()
-                    .map(|(i, item)| self.condition(item, &format!("{at}[{i}]"), events, counts, depth + 1))
+                    .map(|(i, item)| {
+                        self.condition(item, &format!("{at}[{i}]"), events, counts, depth + 1)
+                    })
                     .collect();
                 let nodes: Option<Vec<Node>> = nodes.into_iter().collect();
                 let nodes = nodes?.into_boxed_slice();
-                Some(if key == "all" { Node::All(nodes) } else { Node::Any(nodes) })
+                Some(if key == "all" {
+                    Node::All(nodes)
+                } else {
+                    Node::Any(nodes)
+                })
             }
             Condition::Not(inner) => {
                 let node = self.condition(inner, &join(path, "not"), events, counts, depth + 1)?;
@@ -78,14 +99,19 @@ impl<'a> Compiler<'a> {
                     self.problem(&at, format!("unknown event kind {:?}", count.event));
                 }
                 if count.at_least == 0 {
-                    self.problem(&join(path, "at_least"), "must be at least 1 (a count of 0 always holds)");
+                    self.problem(
+                        &join(path, "at_least"),
+                        "must be at least 1 (a count of 0 always holds)",
+                    );
                 }
                 if count.within.as_seconds() == 0 {
                     self.problem(&join(path, "within"), "the window must be longer than 0");
                 }
                 let scope = EventScope::for_kind(self, &count.event);
                 let filter = match &count.filter {
-                    Some(f) => Some(self.condition(f, &join(path, "where"), scope, counts, depth + 1)?),
+                    Some(f) => {
+                        Some(self.condition(f, &join(path, "where"), scope, counts, depth + 1)?)
+                    }
                     None => None,
                 };
                 let slot = counts.len() as u32;
@@ -99,14 +125,23 @@ impl<'a> Compiler<'a> {
                     at_least: count.at_least,
                 })
             }
-            Condition::Compare { operand, op, value } => self.compare(operand, *op, value.as_ref(), path, events),
+            Condition::Compare { operand, op, value } => {
+                self.compare(operand, *op, value.as_ref(), path, events)
+            }
         }
     }
 
-    fn operand(&mut self, operand: &Operand, path: &str, events: EventScope<'a>) -> Option<(Src, Typing<'a>)> {
+    fn operand(
+        &mut self,
+        operand: &Operand,
+        path: &str,
+        events: EventScope<'a>,
+    ) -> Option<(Src, Typing<'a>)> {
         let at = join(path, operand.key());
         match operand {
-            Operand::Field(name) | Operand::New(name) => self.field(name, &at).map(|(id, f)| (Src::Field(id), Some(f))),
+            Operand::Field(name) | Operand::New(name) => self
+                .field(name, &at)
+                .map(|(id, f)| (Src::Field(id), Some(f))),
             Operand::Old(name) => self.field(name, &at).map(|(id, f)| (Src::Old(id), Some(f))),
             Operand::Event(name) => match events {
                 EventScope::NoEvent(why) => {
@@ -117,17 +152,24 @@ impl<'a> Compiler<'a> {
                     self.name(name, &at, "attribute name");
                     Some((Src::Event(name.clone().into_boxed_str()), None))
                 }
-                EventScope::Declared(def) => match def.attributes.iter().find(|a| &a.name == name) {
-                    Some(attr) => Some((Src::Event(name.clone().into_boxed_str()), Some(attr))),
-                    None => {
-                        let names: Vec<&str> = def.attributes.iter().map(|a| a.name.as_str()).collect();
-                        self.problem(
-                            &at,
-                            format!("event {} has no attribute {name:?} (it has: {})", def.kind, names.join(", ")),
-                        );
-                        None
+                EventScope::Declared(def) => {
+                    match def.attributes.iter().find(|a| &a.name == name) {
+                        Some(attr) => Some((Src::Event(name.clone().into_boxed_str()), Some(attr))),
+                        None => {
+                            let names: Vec<&str> =
+                                def.attributes.iter().map(|a| a.name.as_str()).collect();
+                            self.problem(
+                                &at,
+                                format!(
+                                    "event {} has no attribute {name:?} (it has: {})",
+                                    def.kind,
+                                    names.join(", ")
+                                ),
+                            );
+                            None
+                        }
                     }
-                },
+                }
             },
         }
     }
@@ -165,11 +207,22 @@ impl<'a> Compiler<'a> {
                 }
             }
             Op::Lt | Op::Lte | Op::Gt | Op::Gte | Op::Between => {
-                if !matches!(kind, None | Some(ValueKind::Number | ValueKind::Integer | ValueKind::Date | ValueKind::DateTime)) {
+                if !matches!(
+                    kind,
+                    None | Some(
+                        ValueKind::Number
+                            | ValueKind::Integer
+                            | ValueKind::Date
+                            | ValueKind::DateTime
+                    )
+                ) {
                     let t = typing.map_or("", |f| f.field_type.name());
                     self.problem(
                         &join(path, "op"),
-                        format!("`{}` orders numbers, dates and date-times; {subject} is a {t} field", op.name()),
+                        format!(
+                            "`{}` orders numbers, dates and date-times; {subject} is a {t} field",
+                            op.name()
+                        ),
                     );
                     return None;
                 }
@@ -186,7 +239,10 @@ impl<'a> Compiler<'a> {
                     let high = self.literal(typing, Some(&pair[1]), &format!("{at}[1]"), true);
                     let (low, high) = (low?, high?);
                     if low.compare(&high).is_none_or(|o| o.is_gt()) {
-                        self.problem(&at, format!("the low end {low} is above the high end {high}"));
+                        self.problem(
+                            &at,
+                            format!("the low end {low} is above the high end {high}"),
+                        );
                         return None;
                     }
                     Test::Between(low, high)
@@ -202,7 +258,10 @@ impl<'a> Compiler<'a> {
             }
             Op::In | Op::NotIn => {
                 if kind == Some(ValueKind::List) {
-                    self.problem(&join(path, "op"), format!("{subject} is a list; use has_any or has_all"));
+                    self.problem(
+                        &join(path, "op"),
+                        format!("{subject} is a list; use has_any or has_all"),
+                    );
                     return None;
                 }
                 let items = self.list(value, &at)?;
@@ -241,7 +300,11 @@ impl<'a> Compiler<'a> {
                     let mut ok = true;
                     for (i, tag) in tags.iter().enumerate() {
                         if !field.options.contains(tag) {
-                            let p = if op == Op::HasTag { at.clone() } else { format!("{at}[{i}]") };
+                            let p = if op == Op::HasTag {
+                                at.clone()
+                            } else {
+                                format!("{at}[{i}]")
+                            };
                             self.problem(&p, not_an_option(field, tag));
                             ok = false;
                         }
@@ -258,7 +321,10 @@ impl<'a> Compiler<'a> {
             }
             Op::Contains | Op::StartsWith | Op::ContainsAny => {
                 if !matches!(kind, None | Some(ValueKind::Text)) {
-                    self.problem(&join(path, "op"), format!("`{}` applies to texts; {subject} is not a text", op.name()));
+                    self.problem(
+                        &join(path, "op"),
+                        format!("`{}` applies to texts; {subject} is not a text", op.name()),
+                    );
                     return None;
                 }
                 if op == Op::ContainsAny {
@@ -284,7 +350,10 @@ impl<'a> Compiler<'a> {
                 if !matches!(kind, None | Some(ValueKind::Date | ValueKind::DateTime)) {
                     self.problem(
                         &join(path, "op"),
-                        format!("`{}` applies to dates and date-times; {subject} is not one", op.name()),
+                        format!(
+                            "`{}` applies to dates and date-times; {subject} is not one",
+                            op.name()
+                        ),
                     );
                     return None;
                 }
@@ -299,15 +368,26 @@ impl<'a> Compiler<'a> {
         Some(Node::Test { src, test })
     }
 
-    fn list<'j>(&mut self, value: Option<&'j serde_json::Value>, at: &str) -> Option<&'j Vec<serde_json::Value>> {
+    fn list<'j>(
+        &mut self,
+        value: Option<&'j serde_json::Value>,
+        at: &str,
+    ) -> Option<&'j Vec<serde_json::Value>> {
         match value {
-            Some(serde_json::Value::Array(items)) if !items.is_empty() && items.len() <= self.limits.max_list_items => Some(items),
+            Some(serde_json::Value::Array(items))
+                if !items.is_empty() && items.len() <= self.limits.max_list_items =>
+            {
+                Some(items)
+            }
             Some(serde_json::Value::Array(items)) if items.is_empty() => {
                 self.problem(at, "the list is empty");
                 None
             }
             Some(serde_json::Value::Array(_)) => {
-                self.problem(at, format!("more than {} items", self.limits.max_list_items));
+                self.problem(
+                    at,
+                    format!("more than {} items", self.limits.max_list_items),
+                );
                 None
             }
             other => {
@@ -319,7 +399,11 @@ impl<'a> Compiler<'a> {
     }
 
     /// A duration literal: a text such as `3d`.
-    pub(crate) fn duration(&mut self, value: Option<&serde_json::Value>, at: &str) -> Option<Duration> {
+    pub(crate) fn duration(
+        &mut self,
+        value: Option<&serde_json::Value>,
+        at: &str,
+    ) -> Option<Duration> {
         match value {
             Some(serde_json::Value::String(s)) => match s.parse::<Duration>() {
                 Ok(d) => Some(d),
@@ -330,7 +414,10 @@ impl<'a> Compiler<'a> {
             },
             other => {
                 let found = other.map_or("nothing".into(), describe_json);
-                self.problem(at, format!("expected a duration such as \"3d\", found {found}"));
+                self.problem(
+                    at,
+                    format!("expected a duration such as \"3d\", found {found}"),
+                );
                 None
             }
         }
@@ -338,13 +425,22 @@ impl<'a> Compiler<'a> {
 
     /// A literal for a field (typed and checked against its options) or, untyped, as JSON
     /// gives it. `ordering` accepts decimals for integer fields (`评分 > 3.5`).
-    pub(crate) fn literal(&mut self, typing: Typing<'a>, value: Option<&serde_json::Value>, at: &str, ordering: bool) -> Option<Value> {
+    pub(crate) fn literal(
+        &mut self,
+        typing: Typing<'a>,
+        value: Option<&serde_json::Value>,
+        at: &str,
+        ordering: bool,
+    ) -> Option<Value> {
         let Some(json) = value else {
             self.problem(at, "a value is needed");
             return None;
         };
         if json.is_null() {
-            self.problem(at, "null is not a value; use the is_empty or exists operators");
+            self.problem(
+                at,
+                "null is not a value; use the is_empty or exists operators",
+            );
             return None;
         }
         if let Some(s) = json.as_str() {
@@ -354,7 +450,13 @@ impl<'a> Compiler<'a> {
             return match Value::from_json_untyped(json) {
                 Some(v) => Some(v),
                 None => {
-                    self.problem(at, format!("expected a text, number, boolean or list of texts, found {}", describe_json(json)));
+                    self.problem(
+                        at,
+                        format!(
+                            "expected a text, number, boolean or list of texts, found {}",
+                            describe_json(json)
+                        ),
+                    );
                     None
                 }
             };
@@ -365,18 +467,26 @@ impl<'a> Compiler<'a> {
         }
         match parse_kind(kind, json) {
             Err(message) => {
-                let hint = if kind == ValueKind::List && json.is_string() { " (use has_tag for one tag)" } else { "" };
+                let hint = if kind == ValueKind::List && json.is_string() {
+                    " (use has_tag for one tag)"
+                } else {
+                    ""
+                };
                 self.problem(at, format!("{message}{hint}"));
                 None
             }
             Ok(v) => {
                 let bad: Vec<&String> = match &v {
                     Value::Text(t) if field.field_type == FieldType::SingleChoice => {
-                        (!field.options.contains(t)).then_some(t).into_iter().collect()
+                        (!field.options.contains(t))
+                            .then_some(t)
+                            .into_iter()
+                            .collect()
                     }
-                    Value::List(items) if field.field_type == FieldType::MultipleChoice => {
-                        items.iter().filter(|i| !field.options.contains(i)).collect()
-                    }
+                    Value::List(items) if field.field_type == FieldType::MultipleChoice => items
+                        .iter()
+                        .filter(|i| !field.options.contains(i))
+                        .collect(),
                     _ => Vec::new(),
                 };
                 for item in &bad {

@@ -26,7 +26,9 @@ pub(crate) fn holds(node: &Node, facts: &Facts<'_>) -> bool {
         Node::Any(items) => items.iter().any(|n| holds(n, facts)),
         Node::Not(inner) => !holds(inner, facts),
         Node::Test { src, test: t } => test(t, read(src, facts), facts),
-        Node::Count { slot, at_least } => facts.counts.get(*slot as usize).copied().unwrap_or(0) >= *at_least,
+        Node::Count { slot, at_least } => {
+            facts.counts.get(*slot as usize).copied().unwrap_or(0) >= *at_least
+        }
     }
 }
 
@@ -38,8 +40,18 @@ fn ordered(v: &Value, literal: &Value, accept: fn(Ordering) -> bool) -> bool {
 #[inline]
 pub(crate) fn test(t: &Test, v: &Value, facts: &Facts<'_>) -> bool {
     // Saturating bounds: a window reaching past the calendar's ends is cut there.
-    let back = |s: i64| facts.now.checked_sub_signed(chrono::TimeDelta::seconds(s)).unwrap_or(DateTime::<Utc>::MIN_UTC);
-    let ahead = |s: i64| facts.now.checked_add_signed(chrono::TimeDelta::seconds(s)).unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let back = |s: i64| {
+        facts
+            .now
+            .checked_sub_signed(chrono::TimeDelta::seconds(s))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    };
+    let ahead = |s: i64| {
+        facts
+            .now
+            .checked_add_signed(chrono::TimeDelta::seconds(s))
+            .unwrap_or(DateTime::<Utc>::MAX_UTC)
+    };
     match t {
         Test::Eq(l) => v.same(l),
         Test::Ne(l) => !v.same(l),
@@ -51,11 +63,17 @@ pub(crate) fn test(t: &Test, v: &Value, facts: &Facts<'_>) -> bool {
         Test::NotIn(ls) => !ls.iter().any(|l| v.same(l)),
         Test::Between(lo, hi) => ordered(v, lo, Ordering::is_ge) && ordered(v, hi, Ordering::is_le),
         Test::HasTag(tag) => v.as_list().is_some_and(|l| l.iter().any(|x| x == tag)),
-        Test::HasAny(tags) => v.as_list().is_some_and(|l| tags.iter().any(|t| l.contains(t))),
-        Test::HasAll(tags) => v.as_list().is_some_and(|l| tags.iter().all(|t| l.contains(t))),
+        Test::HasAny(tags) => v
+            .as_list()
+            .is_some_and(|l| tags.iter().any(|t| l.contains(t))),
+        Test::HasAll(tags) => v
+            .as_list()
+            .is_some_and(|l| tags.iter().all(|t| l.contains(t))),
         Test::Contains(s) => v.as_text().is_some_and(|x| x.contains(s.as_str())),
         Test::StartsWith(s) => v.as_text().is_some_and(|x| x.starts_with(s.as_str())),
-        Test::ContainsAny(words) => v.as_text().is_some_and(|x| words.iter().any(|w| x.contains(w.as_str()))),
+        Test::ContainsAny(words) => v
+            .as_text()
+            .is_some_and(|x| words.iter().any(|w| x.contains(w.as_str()))),
         Test::Exists => !v.is_empty(),
         Test::IsEmpty => v.is_empty(),
         Test::OlderThan(s) => instant(v).is_some_and(|t| t <= back(*s)),

@@ -63,9 +63,15 @@ pub(crate) enum Node {
     All(Box<[Node]>),
     Any(Box<[Node]>),
     Not(Box<Node>),
-    Test { src: Src, test: Test },
+    Test {
+        src: Src,
+        test: Test,
+    },
     /// A behaviour count, read from the facts' counts at `slot`.
-    Count { slot: u32, at_least: u32 },
+    Count {
+        slot: u32,
+        at_least: u32,
+    },
 }
 
 /// A behaviour count a condition needs: events of a kind within a window, optionally
@@ -138,10 +144,6 @@ impl Condition {
 }
 
 impl CompiledCondition {
-    pub(crate) fn from_parts(node: Node, counts: Vec<CountSpec>) -> CompiledCondition {
-        CompiledCondition { node, counts }
-    }
-
     /// Whether the condition holds for the facts.
     #[inline]
     pub fn evaluate(&self, facts: &Facts<'_>) -> bool {
@@ -151,10 +153,6 @@ impl CompiledCondition {
     /// How many behaviour counts the condition reads.
     pub fn count_slots(&self) -> usize {
         self.counts.len()
-    }
-
-    pub(crate) fn node(&self) -> &Node {
-        &self.node
     }
 }
 

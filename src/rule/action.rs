@@ -41,7 +41,9 @@ pub enum Channel {
 }
 
 /// A task's priority.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskPriority {
     /// Low.
@@ -339,7 +341,10 @@ impl Action {
 
     /// Assigns the owner.
     pub fn assign(strategy: Assignment) -> Action {
-        Action::AssignOwner { field: None, strategy }
+        Action::AssignOwner {
+            field: None,
+            strategy,
+        }
     }
 
     /// Creates a task for the owner with a title template and no due time.
@@ -355,7 +360,11 @@ impl Action {
     }
 
     /// Notifies recipients on a channel with a message template.
-    pub fn notify(channel: Channel, to: impl IntoIterator<Item = Recipient>, template: impl Into<String>) -> Notification {
+    pub fn notify(
+        channel: Channel,
+        to: impl IntoIterator<Item = Recipient>,
+        template: impl Into<String>,
+    ) -> Notification {
         Notification {
             channel,
             to: to.into_iter().collect(),

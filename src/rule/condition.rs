@@ -192,7 +192,9 @@ impl CompareBuilder {
         I: IntoIterator<Item = V>,
         V: Into<serde_json::Value>,
     {
-        Some(serde_json::Value::Array(values.into_iter().map(Into::into).collect()))
+        Some(serde_json::Value::Array(
+            values.into_iter().map(Into::into).collect(),
+        ))
     }
 
     /// Equal to the value.
@@ -220,27 +222,46 @@ impl CompareBuilder {
         self.with(Op::Gte, Some(value.into()))
     }
     /// One of the values.
-    pub fn is_in<I: IntoIterator<Item = V>, V: Into<serde_json::Value>>(self, values: I) -> Condition {
+    pub fn is_in<I: IntoIterator<Item = V>, V: Into<serde_json::Value>>(
+        self,
+        values: I,
+    ) -> Condition {
         self.with(Op::In, Self::list(values))
     }
     /// None of the values.
-    pub fn not_in<I: IntoIterator<Item = V>, V: Into<serde_json::Value>>(self, values: I) -> Condition {
+    pub fn not_in<I: IntoIterator<Item = V>, V: Into<serde_json::Value>>(
+        self,
+        values: I,
+    ) -> Condition {
         self.with(Op::NotIn, Self::list(values))
     }
     /// Between the two values, both included.
-    pub fn between(self, low: impl Into<serde_json::Value>, high: impl Into<serde_json::Value>) -> Condition {
-        self.with(Op::Between, Some(serde_json::Value::Array(vec![low.into(), high.into()])))
+    pub fn between(
+        self,
+        low: impl Into<serde_json::Value>,
+        high: impl Into<serde_json::Value>,
+    ) -> Condition {
+        self.with(
+            Op::Between,
+            Some(serde_json::Value::Array(vec![low.into(), high.into()])),
+        )
     }
     /// The list holds the tag.
     pub fn has_tag(self, tag: impl Into<String>) -> Condition {
         self.with(Op::HasTag, Some(serde_json::Value::String(tag.into())))
     }
     /// The list holds at least one of the tags.
-    pub fn has_any<I: IntoIterator<Item = V>, V: Into<serde_json::Value>>(self, tags: I) -> Condition {
+    pub fn has_any<I: IntoIterator<Item = V>, V: Into<serde_json::Value>>(
+        self,
+        tags: I,
+    ) -> Condition {
         self.with(Op::HasAny, Self::list(tags))
     }
     /// The list holds all of the tags.
-    pub fn has_all<I: IntoIterator<Item = V>, V: Into<serde_json::Value>>(self, tags: I) -> Condition {
+    pub fn has_all<I: IntoIterator<Item = V>, V: Into<serde_json::Value>>(
+        self,
+        tags: I,
+    ) -> Condition {
         self.with(Op::HasAll, Self::list(tags))
     }
     /// The text contains the value.
@@ -252,7 +273,10 @@ impl CompareBuilder {
         self.with(Op::StartsWith, Some(serde_json::Value::String(text.into())))
     }
     /// The text contains at least one of the keywords.
-    pub fn contains_any<I: IntoIterator<Item = V>, V: Into<serde_json::Value>>(self, keywords: I) -> Condition {
+    pub fn contains_any<I: IntoIterator<Item = V>, V: Into<serde_json::Value>>(
+        self,
+        keywords: I,
+    ) -> Condition {
         self.with(Op::ContainsAny, Self::list(keywords))
     }
     /// The value is present and not empty.
@@ -265,15 +289,24 @@ impl CompareBuilder {
     }
     /// The date is at least `d` before now.
     pub fn older_than(self, d: Duration) -> Condition {
-        self.with(Op::OlderThan, Some(serde_json::Value::String(d.to_string())))
+        self.with(
+            Op::OlderThan,
+            Some(serde_json::Value::String(d.to_string())),
+        )
     }
     /// The date is within the last `d`, up to now.
     pub fn within_last(self, d: Duration) -> Condition {
-        self.with(Op::WithinLast, Some(serde_json::Value::String(d.to_string())))
+        self.with(
+            Op::WithinLast,
+            Some(serde_json::Value::String(d.to_string())),
+        )
     }
     /// The date is from now to at most `d` ahead.
     pub fn due_within(self, d: Duration) -> Condition {
-        self.with(Op::DueWithin, Some(serde_json::Value::String(d.to_string())))
+        self.with(
+            Op::DueWithin,
+            Some(serde_json::Value::String(d.to_string())),
+        )
     }
 }
 
@@ -378,14 +411,23 @@ impl TryFrom<RawCondition> for Condition {
             return Err(if forms.is_empty() {
                 format!("a condition needs one of the keys {FORMS}")
             } else {
-                format!("a condition takes only one of {FORMS}; found {}", forms.join(" and "))
+                format!(
+                    "a condition takes only one of {FORMS}; found {}",
+                    forms.join(" and ")
+                )
             });
         };
         let compare_keys = raw.op.is_some() || raw.value.is_some();
         let count_keys = raw.at_least.is_some() || raw.within.is_some() || raw.filter.is_some();
-        let refuse = |keys: &str| Err(format!("`{keys}` do not belong in a condition with `{form}`"));
+        let refuse = |keys: &str| {
+            Err(format!(
+                "`{keys}` do not belong in a condition with `{form}`"
+            ))
+        };
         match form {
-            "all" | "any" | "not" if compare_keys || count_keys => refuse("op, value, at_least, within and where"),
+            "all" | "any" | "not" if compare_keys || count_keys => {
+                refuse("op, value, at_least, within and where")
+            }
             "all" => Ok(Condition::All(raw.all.unwrap_or_default())),
             "any" => Ok(Condition::Any(raw.any.unwrap_or_default())),
             "not" => raw.not.map(Condition::Not).ok_or_default(),
@@ -396,7 +438,9 @@ impl TryFrom<RawCondition> for Condition {
                 Ok(Condition::Count(Count {
                     event: raw.count.unwrap_or_default(),
                     at_least: raw.at_least.ok_or("a count needs `at_least`")?,
-                    within: raw.within.ok_or("a count needs `within`, a duration such as 7d")?,
+                    within: raw
+                        .within
+                        .ok_or("a count needs `within`, a duration such as 7d")?,
                     filter: raw.filter,
                 }))
             }
@@ -411,7 +455,9 @@ impl TryFrom<RawCondition> for Condition {
                     (.., Some(n)) => Operand::New(n),
                     _ => return Err(format!("a condition needs one of the keys {FORMS}")),
                 };
-                let op = raw.op.ok_or_else(|| format!("a comparison on `{form}` needs `op`"))?;
+                let op = raw
+                    .op
+                    .ok_or_else(|| format!("a comparison on `{form}` needs `op`"))?;
                 Ok(Condition::Compare {
                     operand,
                     op,

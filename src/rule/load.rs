@@ -29,7 +29,12 @@ struct Label {
 fn position(text: &str, offset: usize) -> (usize, usize) {
     let before = &text.as_bytes()[..offset.min(text.len())];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let column = offset - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+    let column = offset
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
     (line, column)
 }
 
@@ -59,15 +64,23 @@ impl RuleSet {
         if text.len() > limits.max_text_bytes {
             return Err(LoadError::new(
                 "rules",
-                vec![Problem::new(None, "", format!("the text is larger than {} bytes", limits.max_text_bytes))],
+                vec![Problem::new(
+                    None,
+                    "",
+                    format!("the text is larger than {} bytes", limits.max_text_bytes),
+                )],
             ));
         }
-        let raw: RawSet<'_> =
-            serde_json::from_str(text).map_err(|e| LoadError::new("rules", vec![json_problem(&e, None, 0, 0)]))?;
+        let raw: RawSet<'_> = serde_json::from_str(text)
+            .map_err(|e| LoadError::new("rules", vec![json_problem(&e, None, 0, 0)]))?;
         if raw.rules.len() > limits.max_rules {
             return Err(LoadError::new(
                 "rules",
-                vec![Problem::new(None, "rules", format!("more than {} rules", limits.max_rules))],
+                vec![Problem::new(
+                    None,
+                    "rules",
+                    format!("more than {} rules", limits.max_rules),
+                )],
             ));
         }
         let mut rules = Vec::with_capacity(raw.rules.len());
@@ -82,7 +95,9 @@ impl RuleSet {
                         Some(serde_json::Value::String(s)) => s,
                         _ => String::new(),
                     };
-                    let (id, name) = label.map_or((String::new(), String::new()), |l| (text_of(l.id), text_of(l.name)));
+                    let (id, name) = label.map_or((String::new(), String::new()), |l| {
+                        (text_of(l.id), text_of(l.name))
+                    });
                     let offset = source.as_ptr() as usize - text.as_ptr() as usize;
                     let (line, column) = position(text, offset);
                     let rule = RuleRef { index, id, name };

@@ -8,7 +8,9 @@ mod trigger;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use action::{Action, Assignment, Channel, Notification, Recipient, Step, Task, TaskPriority, Variant, Window};
+pub use action::{
+    Action, Assignment, Channel, Notification, Recipient, Step, Task, TaskPriority, Variant, Window,
+};
 pub use condition::{CompareBuilder, Condition, Count, Op, Operand};
 pub use trigger::{Every, Trigger};
 

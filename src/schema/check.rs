@@ -47,9 +47,7 @@ pub(crate) fn parse_kind(kind: ValueKind, json: &serde_json::Value) -> Result<Va
     Ok(match (kind, json) {
         (_, J::Null) => Value::Absent,
         (ValueKind::Text, J::String(s)) => Value::Text(s.clone()),
-        (ValueKind::Number, J::Number(n)) => {
-            Value::Number(Number::from_json(n).ok_or_else(fail)?)
-        }
+        (ValueKind::Number, J::Number(n)) => Value::Number(Number::from_json(n).ok_or_else(fail)?),
         (ValueKind::Integer, J::Number(n)) => match Number::from_json(n).and_then(Number::as_i64) {
             Some(i) => Value::Number(Number::from(i)),
             None => return Err(fail()),
@@ -135,7 +133,11 @@ pub(crate) fn check_value(field: &Field, value: &Value, today: NaiveDate) -> Vec
     let mut problems = Vec::new();
     let kind = field.field_type.kind();
     if !is_of_kind(kind, value) {
-        problems.push(format!("expected {}, found {}", expected(kind), value.kind_name()));
+        problems.push(format!(
+            "expected {}, found {}",
+            expected(kind),
+            value.kind_name()
+        ));
         return problems;
     }
     match value {
@@ -147,7 +149,8 @@ pub(crate) fn check_value(field: &Field, value: &Value, today: NaiveDate) -> Vec
             if let Some(max) = field.max.filter(|max| n > max) {
                 problems.push(format!("must be at most {max}"));
             }
-            if field.field_type == FieldType::Rating && !(1..=5).contains(&n.as_i64().unwrap_or(0)) {
+            if field.field_type == FieldType::Rating && !(1..=5).contains(&n.as_i64().unwrap_or(0))
+            {
                 problems.push("must be a rating from 1 to 5".into());
             }
         }
@@ -206,9 +209,16 @@ fn check_text(field: &Field, text: &str, problems: &mut Vec<String>) {
 /// The message for a choice value not among a field's options, with the nearest option
 /// when one is close (`成交客戶` → `成交客户`).
 pub(crate) fn not_an_option(field: &Field, value: &str) -> String {
-    let shown = if field.sensitive { "(masked)".to_owned() } else { format!("{:?}", truncate(value, 60)) };
+    let shown = if field.sensitive {
+        "(masked)".to_owned()
+    } else {
+        format!("{:?}", truncate(value, 60))
+    };
     match nearest_option(&field.options, value) {
-        Some(near) => format!("{shown} is not an option of {}; did you mean {near:?}?", field.name),
+        Some(near) => format!(
+            "{shown} is not an option of {}; did you mean {near:?}?",
+            field.name
+        ),
         None => format!(
             "{shown} is not an option of {} (options: {})",
             field.name,
@@ -251,7 +261,11 @@ fn edit_distance(a: &[char], b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let above = row[j + 1];
-            row[j + 1] = if ca == cb { diagonal } else { 1 + diagonal.min(above).min(row[j]) };
+            row[j + 1] = if ca == cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
             diagonal = above;
         }
     }
@@ -267,14 +281,28 @@ mod tests {
         for good in ["li@example.com", "a.b+c@mail.corp.cn", "x_1@qq.com"] {
             assert!(is_email(good), "{good}");
         }
-        for bad in ["li", "li@", "@a.com", "li@a", "li@@a.com", "l i@a.com", "li@a..com", "li@a.c0m", ".li@a.com"] {
+        for bad in [
+            "li",
+            "li@",
+            "@a.com",
+            "li@a",
+            "li@@a.com",
+            "l i@a.com",
+            "li@a..com",
+            "li@a.c0m",
+            ".li@a.com",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
     }
 
     #[test]
     fn suggests_the_nearest_option() {
-        let options = vec!["新客户".to_owned(), "意向客户".to_owned(), "成交客户".to_owned()];
+        let options = vec![
+            "新客户".to_owned(),
+            "意向客户".to_owned(),
+            "成交客户".to_owned(),
+        ];
         assert_eq!(nearest_option(&options, "成交客戶"), Some("成交客户"));
         assert_eq!(nearest_option(&options, "完全不同的值"), None);
     }

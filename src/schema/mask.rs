@@ -13,7 +13,11 @@ pub fn mask(value: &Value) -> String {
     match value {
         Value::Absent => String::new(),
         Value::Text(text) => mask_text(text),
-        Value::List(items) => items.iter().map(|i| mask_text(i)).collect::<Vec<_>>().join(", "),
+        Value::List(items) => items
+            .iter()
+            .map(|i| mask_text(i))
+            .collect::<Vec<_>>()
+            .join(", "),
         _ => "***".to_owned(),
     }
 }
@@ -43,7 +47,10 @@ mod tests {
     fn masks_as_the_seeds_show() {
         assert_eq!(mask(&Value::from("13812345678")), "138****5678");
         assert_eq!(mask(&Value::from("li@example.com")), "l***@example.com");
-        assert_eq!(mask(&Value::from("110101199003071234")), "110***********1234");
+        assert_eq!(
+            mask(&Value::from("110101199003071234")),
+            "110***********1234"
+        );
         assert_eq!(mask(&Value::from("张三")), "***");
         assert_eq!(mask(&Value::from(42)), "***");
         assert_eq!(mask(&Value::Absent), "");

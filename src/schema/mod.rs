@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub(crate) use check::{describe_json, is_of_kind, nearest_option, not_an_option, parse_kind, truncate};
+pub(crate) use check::{
+    check_value, describe_json, is_of_kind, nearest_option, not_an_option, parse_kind, truncate,
+};
 pub use field::{EventDef, Field, FieldType, ValueKind, DEFAULT_PHONE_DIGITS};
 pub use mask::mask;
 pub use record::Record;
@@ -81,7 +83,9 @@ pub struct Schema {
 
 impl PartialEq for Schema {
     fn eq(&self, other: &Schema) -> bool {
-        self.fields == other.fields && self.owner_field == other.owner_field && self.events == other.events
+        self.fields == other.fields
+            && self.owner_field == other.owner_field
+            && self.events == other.events
     }
 }
 
@@ -123,11 +127,15 @@ impl Schema {
         if text.len() > limits.max_text_bytes {
             return Err(LoadError::new(
                 "schema",
-                vec![Problem::new(None, "", format!("the text is larger than {} bytes", limits.max_text_bytes))],
+                vec![Problem::new(
+                    None,
+                    "",
+                    format!("the text is larger than {} bytes", limits.max_text_bytes),
+                )],
             ));
         }
-        let file: SchemaFile =
-            serde_json::from_str(text).map_err(|e| LoadError::new("schema", vec![json_problem(&e, None, 0, 0)]))?;
+        let file: SchemaFile = serde_json::from_str(text)
+            .map_err(|e| LoadError::new("schema", vec![json_problem(&e, None, 0, 0)]))?;
         Ok(Schema::build(file.fields, file.owner_field, file.events)?)
     }
 
@@ -141,34 +149,65 @@ impl Schema {
         serde_json::to_string_pretty(&file).unwrap_or_default()
     }
 
-    fn build(fields: Vec<Field>, owner_field: Option<String>, events: Vec<EventDef>) -> Result<Schema, BuildError> {
+    fn build(
+        fields: Vec<Field>,
+        owner_field: Option<String>,
+        events: Vec<EventDef>,
+    ) -> Result<Schema, BuildError> {
         let limits = Limits::default();
         let mut problems = Vec::new();
         if fields.len() > limits.max_fields {
-            problems.push(Problem::new(None, "fields", format!("more than {} fields", limits.max_fields)));
+            problems.push(Problem::new(
+                None,
+                "fields",
+                format!("more than {} fields", limits.max_fields),
+            ));
         }
         let by_name = check_fields(&fields, "fields", &limits, &mut problems);
-        let owner = owner_field.as_ref().and_then(|name| match by_name.get(name) {
-            Some(id) if fields[id.index()].field_type == FieldType::Member => Some(*id),
-            Some(_) => {
-                problems.push(Problem::new(None, "owner_field", format!("{name} is not a member field")));
-                None
-            }
-            None => {
-                problems.push(Problem::new(None, "owner_field", format!("unknown field {name}")));
-                None
-            }
-        });
+        let owner = owner_field
+            .as_ref()
+            .and_then(|name| match by_name.get(name) {
+                Some(id) if fields[id.index()].field_type == FieldType::Member => Some(*id),
+                Some(_) => {
+                    problems.push(Problem::new(
+                        None,
+                        "owner_field",
+                        format!("{name} is not a member field"),
+                    ));
+                    None
+                }
+                None => {
+                    problems.push(Problem::new(
+                        None,
+                        "owner_field",
+                        format!("unknown field {name}"),
+                    ));
+                    None
+                }
+            });
         let mut events_by_kind = HashMap::new();
         for (i, event) in events.iter().enumerate() {
             let path = format!("events[{i}]");
             if event.kind.is_empty() {
-                problems.push(Problem::new(None, format!("{path}.kind"), "the event kind is empty"));
+                problems.push(Problem::new(
+                    None,
+                    format!("{path}.kind"),
+                    "the event kind is empty",
+                ));
             }
             if events_by_kind.insert(event.kind.clone(), i).is_some() {
-                problems.push(Problem::new(None, format!("{path}.kind"), format!("duplicate event kind {}", event.kind)));
+                problems.push(Problem::new(
+                    None,
+                    format!("{path}.kind"),
+                    format!("duplicate event kind {}", event.kind),
+                ));
             }
-            check_fields(&event.attributes, &format!("{path}.attributes"), &limits, &mut problems);
+            check_fields(
+                &event.attributes,
+                &format!("{path}.attributes"),
+                &limits,
+                &mut problems,
+            );
         }
         if !problems.is_empty() {
             return Err(BuildError::new(problems));
@@ -215,7 +254,11 @@ impl Schema {
 
     /// The only `tags` field, which tag actions use when they name no field.
     pub fn default_tags_field(&self) -> Option<FieldId> {
-        let mut tags = self.fields.iter().enumerate().filter(|(_, f)| f.field_type == FieldType::Tags);
+        let mut tags = self
+            .fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.field_type == FieldType::Tags);
         match (tags.next(), tags.next()) {
             (Some((i, _)), None) => Some(FieldId(i as u32)),
             _ => None,
@@ -246,7 +289,11 @@ impl Schema {
                         errors.push(FieldError {
                             field: name.to_owned(),
                             value: self.show(id, &value),
-                            message: format!("expected a value of type {}, found {}", field.field_type.name(), value.kind_name()),
+                            message: format!(
+                                "expected a value of type {}, found {}",
+                                field.field_type.name(),
+                                value.kind_name()
+                            ),
                         });
                     }
                 }
@@ -271,7 +318,10 @@ impl Schema {
             return Err(ValidationError::new(vec![FieldError {
                 field: String::new(),
                 value: String::new(),
-                message: format!("expected an object of field values, found {}", describe_json(json)),
+                message: format!(
+                    "expected an object of field values, found {}",
+                    describe_json(json)
+                ),
             }]));
         };
         let mut record = Record::new(self);
@@ -288,7 +338,11 @@ impl Schema {
                 }
                 Err(message) => errors.push(FieldError {
                     field: name.clone(),
-                    value: if field.sensitive { "(masked)".into() } else { String::new() },
+                    value: if field.sensitive {
+                        "(masked)".into()
+                    } else {
+                        String::new()
+                    },
                     message,
                 }),
             }
@@ -343,7 +397,11 @@ impl Schema {
     ///
     /// # Errors
     /// As [`Schema::record_from_json`] and [`Schema::validate`], merged in schema order.
-    pub fn validate_json(&self, json: &serde_json::Value, now: DateTime<Utc>) -> Result<Record, ValidationError> {
+    pub fn validate_json(
+        &self,
+        json: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<Record, ValidationError> {
         match self.record_from_json(json) {
             Ok(record) => self.validate(&record, now).map(|()| record),
             Err(read) => {
@@ -352,7 +410,9 @@ impl Schema {
                 if let Some(object) = json.as_object() {
                     for (name, value) in object {
                         if let Some(id) = self.field_id(name) {
-                            if let Ok(v) = parse_kind(self.fields[id.index()].field_type.kind(), value) {
+                            if let Ok(v) =
+                                parse_kind(self.fields[id.index()].field_type.kind(), value)
+                            {
                                 partial.set(id, v);
                             }
                         }
@@ -360,9 +420,15 @@ impl Schema {
                 }
                 let mut errors = read.errors().to_vec();
                 if let Err(more) = self.validate(&partial, now) {
-                    errors.extend(more.errors().iter().filter(|e| {
-                        !(e.message == "is required" && json.get(&e.field).is_some_and(|v| !v.is_null()))
-                    }).cloned());
+                    errors.extend(
+                        more.errors()
+                            .iter()
+                            .filter(|e| {
+                                !(e.message == "is required"
+                                    && json.get(&e.field).is_some_and(|v| !v.is_null()))
+                            })
+                            .cloned(),
+                    );
                 }
                 errors.sort_by_key(|e| self.field_id(&e.field).map_or(usize::MAX, FieldId::index));
                 Err(ValidationError::new(errors))
@@ -400,7 +466,12 @@ fn unknown_field(name: &str) -> FieldError {
 }
 
 /// Checks a list of field definitions; returns the name index.
-fn check_fields(fields: &[Field], at: &str, limits: &Limits, problems: &mut Vec<Problem>) -> HashMap<String, FieldId> {
+fn check_fields(
+    fields: &[Field],
+    at: &str,
+    limits: &Limits,
+    problems: &mut Vec<Problem>,
+) -> HashMap<String, FieldId> {
     let mut by_name = HashMap::with_capacity(fields.len());
     for (i, field) in fields.iter().enumerate() {
         let path = format!("{at}[{i}]");
@@ -411,31 +482,49 @@ fn check_fields(fields: &[Field], at: &str, limits: &Limits, problems: &mut Vec<
         if field.name.trim().is_empty() {
             problem("name", "the field name is empty".into());
         } else if field.name.chars().count() > limits.max_name_chars {
-            problem("name", format!("longer than {} characters", limits.max_name_chars));
+            problem(
+                "name",
+                format!("longer than {} characters", limits.max_name_chars),
+            );
         }
-        if by_name.insert(field.name.clone(), FieldId(i as u32)).is_some() {
+        if by_name
+            .insert(field.name.clone(), FieldId(i as u32))
+            .is_some()
+        {
             problem("name", format!("duplicate field name {}", field.name));
         }
         if t.has_options() && field.options.is_empty() {
             problem("options", format!("a {} field needs options", t.name()));
         }
         if !t.has_options() && !field.options.is_empty() {
-            problem("options", format!("options apply only to choice fields, not to {}", t.name()));
+            problem(
+                "options",
+                format!("options apply only to choice fields, not to {}", t.name()),
+            );
         }
         if field.options.len() > limits.max_list_items {
-            problem("options", format!("more than {} options", limits.max_list_items));
+            problem(
+                "options",
+                format!("more than {} options", limits.max_list_items),
+            );
         }
         for (j, option) in field.options.iter().enumerate() {
             if option.is_empty() {
                 problem(&format!("options[{j}]"), "the option is empty".into());
             }
             if field.options[..j].contains(option) {
-                problem(&format!("options[{j}]"), format!("duplicate option {option}"));
+                problem(
+                    &format!("options[{j}]"),
+                    format!("duplicate option {option}"),
+                );
             }
         }
         let numeric = matches!(t.kind(), ValueKind::Number | ValueKind::Integer);
         if (field.min.is_some() || field.max.is_some()) && !numeric {
-            problem("min", format!("min and max apply only to numbers, not to {}", t.name()));
+            problem(
+                "min",
+                format!("min and max apply only to numbers, not to {}", t.name()),
+            );
         }
         if let (Some(min), Some(max)) = (field.min, field.max) {
             if min > max {
@@ -444,21 +533,35 @@ fn check_fields(fields: &[Field], at: &str, limits: &Limits, problems: &mut Vec<
         }
         let lengthy = matches!(t.kind(), ValueKind::Text | ValueKind::List);
         if (field.min_length.is_some() || field.max_length.is_some()) && !lengthy {
-            problem("max_length", format!("lengths apply only to texts and lists, not to {}", t.name()));
+            problem(
+                "max_length",
+                format!("lengths apply only to texts and lists, not to {}", t.name()),
+            );
         }
         if let (Some(min), Some(max)) = (field.min_length, field.max_length) {
             if min > max {
-                problem("min_length", format!("min_length {min} is above max_length {max}"));
+                problem(
+                    "min_length",
+                    format!("min_length {min} is above max_length {max}"),
+                );
             }
         }
         if field.not_before_today && !matches!(t, FieldType::Date | FieldType::DateTime) {
-            problem("not_before_today", format!("applies only to dates, not to {}", t.name()));
+            problem(
+                "not_before_today",
+                format!("applies only to dates, not to {}", t.name()),
+            );
         }
         match field.phone_digits {
             Some(_) if t != FieldType::Phone => {
-                problem("phone_digits", format!("applies only to phone fields, not to {}", t.name()));
+                problem(
+                    "phone_digits",
+                    format!("applies only to phone fields, not to {}", t.name()),
+                );
             }
-            Some(d) if !(3..=20).contains(&d) => problem("phone_digits", format!("{d} is not between 3 and 20")),
+            Some(d) if !(3..=20).contains(&d) => {
+                problem("phone_digits", format!("{d} is not between 3 and 20"))
+            }
             _ => {}
         }
     }
@@ -474,7 +577,9 @@ mod tests {
         let schema = Schema::with_events(
             [
                 Field::new("负责人", FieldType::Member),
-                Field::new("阶段", FieldType::SingleChoice).options(["线索获取", "商务谈判"]).required(),
+                Field::new("阶段", FieldType::SingleChoice)
+                    .options(["线索获取", "商务谈判"])
+                    .required(),
             ],
             Some("负责人"),
             [EventDef::new("lead_created")],
