@@ -209,28 +209,60 @@ impl fmt::Display for ValidationError {
 }
 
 /// Turns a serde_json error into a problem with its line and column, the position
-/// suffix taken out of the message.
+/// suffix taken out of the message. `text[base..]` is what serde_json read; the position
+/// is given in the whole `text`, the column counted in characters, as editors show it.
 pub(crate) fn json_problem(
     err: &serde_json::Error,
     rule: Option<RuleRef>,
-    line_offset: usize,
-    first_line_column_offset: usize,
+    text: &str,
+    base: usize,
 ) -> Problem {
-    let text = err.to_string();
-    let message = match text.rfind(" at line ") {
-        Some(at) => text[..at].to_owned(),
-        None => text,
+    let full = err.to_string();
+    let message = match full.rfind(" at line ") {
+        Some(at) => full[..at].to_owned(),
+        None => full,
     };
-    let line = err.line() + line_offset;
-    let column = if err.line() == 1 {
-        err.column() + first_line_column_offset
-    } else {
-        err.column()
-    };
+    let position = (err.line() > 0).then(|| {
+        let read = text.get(base..).unwrap_or("");
+        let line_start: usize = read
+            .split('\n')
+            .take(err.line() - 1)
+            .map(|l| l.len() + 1)
+            .sum();
+        let offset = base + line_start + err.column().saturating_sub(1);
+        position(text, offset)
+    });
     Problem {
         rule,
         path: String::new(),
-        position: (err.line() > 0).then_some((line, column)),
+        position,
         message,
+    }
+}
+
+/// The line and column (both from 1; the column in characters) of a byte offset.
+pub(crate) fn position(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |p| p + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_lines_and_characters() {
+        let text = "ab\n客户d\nef";
+        assert_eq!(position(text, 0), (1, 1));
+        assert_eq!(position(text, 3), (2, 1));
+        assert_eq!(position(text, 9), (2, 3));
+        assert_eq!(position(text, 11), (3, 1));
+        assert_eq!(position(text, 4), (2, 1)); // inside a character: its start
     }
 }

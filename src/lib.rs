@@ -1,4 +1,119 @@
-//! crm-rules
+//! crm-rules: the rules, scoring and decisions underneath a CRM's automation.
+//!
+//! A CRM backend links this crate, loads the schema of its customer fields and the rules
+//! its administrators write (as JSON, usually from a UI), and checks them once against the
+//! schema. The crate is pure: no I/O, no clock reading, no global state. Time comes in as
+//! an argument.
+//!
+//! ```
+//! use chrono::{TimeZone, Utc};
+//! use crm_rules::{Facts, RuleSet, Schema};
+//!
+//! let schema = Schema::from_json(r#"{
+//!   "owner_field": "负责人",
+//!   "fields": [
+//!     {"name": "客户名称", "type": "text", "required": true},
+//!     {"name": "负责人", "type": "member"},
+//!     {"name": "客户状态", "type": "single_choice", "options": ["新客户", "意向客户", "成交客户"]},
+//!     {"name": "创建时间", "type": "date_time"}
+//!   ]
+//! }"#)?;
+//!
+//! let rules = RuleSet::from_json(r#"{"time_zone": "Asia/Shanghai", "rules": [{
+//!   "id": "new-3d", "name": "新客户3天未跟进提醒",
+//!   "trigger": {"type": "relative", "field": "创建时间", "after": "3d", "at": "09:00"},
+//!   "when": {"field": "客户状态", "op": "eq", "value": "新客户"},
+//!   "actions": [{"type": "notify", "channel": "in_app", "to": ["owner"],
+//!                "template": "{{客户名称}} 创建3天仍未跟进"}],
+//!   "expiry": {"stop_when": {"field": "客户状态", "op": "eq", "value": "成交客户"}}
+//! }]}"#)?;
+//! let compiled = rules.compile(&schema)?;
+//! assert_eq!(compiled.summary().to_string(), "1 rule (1 enabled): 1 relative; 1 action");
+//!
+//! // A typo in a choice value is caught when compiling, with the rule and the path:
+//! let typo = RuleSet::from_json(r#"{"rules": [{
+//!   "id": "won", "name": "成交", "trigger": {"type": "event", "event": "order_placed"},
+//!   "when": {"field": "客户状态", "op": "eq", "value": "成交客戶"},
+//!   "actions": [{"type": "set_field", "field": "客户状态", "value": "成交客户"}]
+//! }]}"#)?;
+//! let err = typo.compile(&schema).unwrap_err();
+//! assert_eq!(
+//!     err.problems()[0].to_string(),
+//!     "rules[0] won \"成交\": when.value: \"成交客戶\" is not an option of 客户状态; did you mean \"成交客户\"?"
+//! );
+//!
+//! // Conditions evaluate against a customer at a given time.
+//! let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+//! let customer = schema.record([("客户名称", "华为"), ("客户状态", "新客户")])?;
+//! let is_new = crm_rules::Condition::field("客户状态").eq("新客户").compile(&schema)?;
+//! assert!(is_new.evaluate(&Facts::new(&customer, now)));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Layers
+//!
+//! Authoring types ([`Schema`] fields, [`RuleSet`], [`Rule`], [`Condition`], [`Action`],
+//! [`Trigger`]) are plain serde types: what a UI writes and what Rust builders make. They
+//! are checked and compiled once ([`RuleSet::compile`], [`Condition::compile`],
+//! [`Template::compile`]) into forms that read customer fields by a pre-resolved position
+//! ([`FieldId`]) and cannot fail when evaluated.
+//!
+//! # Values and schema
+//!
+//! A field holds a [`Value`]: text, number (exact integers or finite decimals; they compare
+//! across the two), bool, date, date-time (a UTC instant; RFC 3339 in JSON), a list of
+//! texts (tags, multiple choices), or nothing ([`Value::Absent`]). NaN and the infinities
+//! never enter: JSON cannot express them and [`Number::decimal`] refuses them.
+//!
+//! A [`Schema`] lists the fields with their [`FieldType`], whether each is required or
+//! sensitive, and its validation (options, min/max, lengths, phone digits, e-mail format,
+//! "not before today"). [`Schema::validate`] returns every field error of a record at once.
+//! Sensitive values are masked ([`mask`]: `138****5678`, `l***@example.com`) wherever the
+//! crate shows a value: field errors, rendered templates.
+//!
+//! # Rule model
+//!
+//! A [`Rule`] has an id (unique in its set), a name, a description, `enabled`, a
+//! [`Trigger`], an optional `scope` and `when` condition, [`Action`]s, a priority (higher
+//! first; ties go to the earlier rule), an optional exclusive `group`, a [`FireMode`]
+//! (every time, or only when the condition becomes true), an [`Expiry`] (valid from/until,
+//! a stop condition, max fires per customer, cooldown), and `repeat_in_cascade`.
+//!
+//! | trigger `type` | fires |
+//! |---|---|
+//! | `event` | on an event of a kind, filtered by `where` on its attributes |
+//! | `field_changed` | when a field changes, optionally `from` and/or `to` a value |
+//! | `schedule` | every day, week (`days`) or month (`day_of_month`) `at` a local time |
+//! | `relative` | `after` or `before` a date field by a duration, optionally `at` a time |
+//! | `inactivity` | when no event of given kinds / no change of a field happened `for` a duration |
+//! | `stage_time` | when a customer stays in a stage longer than that stage's limit |
+//!
+//! Actions: `set_field`, `increment`, `add_tag`, `remove_tag`, `assign_owner` (fixed, table
+//! by field value, round robin, least loaded, stable hash), `create_task`, `notify`, `sync`,
+//! `request_approval`, `start_sequence`, `ab_split`, `custom`. See [`Action`].
+//!
+//! # Conditions
+//!
+//! `{"all": [...]}`, `{"any": [...]}`, `{"not": ...}`, comparisons
+//! `{"field" | "event" | "old" | "new": NAME, "op": OP, "value": ...}` with the operators of
+//! [`Op`], and behaviour counts `{"count": KIND, "at_least": N, "within": "7d"}`. Literals
+//! are typed by the field they compare with when compiled; the exact semantics of absent
+//! values, numbers and times are stated on [`CompiledCondition`].
+//!
+//! # Errors
+//!
+//! Loading JSON gives a [`LoadError`]: syntax errors and unknown keys with line and column,
+//! rule by rule so one broken rule does not hide another. Compiling gives a [`BuildError`]
+//! with every [`Problem`], each naming the rule (position, id, name) and the path inside it:
+//! `rules[3] new-3d "新客户3天未跟进提醒": when.all[1].value: expected a number, found "abc"`.
+//! Record validation gives a [`ValidationError`] of [`FieldError`]s. Nothing panics on
+//! input: sizes and nesting are bounded by [`Limits`].
+//!
+//! # Time
+//!
+//! Durations are written `30m`, `24h`, `3d`, `1w`, `1d12h` ([`Duration`]); times of day
+//! `HH:MM` ([`TimeOfDay`]), in the rule's IANA time zone (the rule set's `time_zone`, UTC by
+//! default). Functions that need the current time take `now`.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]

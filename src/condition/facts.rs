@@ -57,11 +57,11 @@ impl Event {
 /// before the event (for `old` operands), the event (for `event` operands), and `now`.
 ///
 /// ```
-/// use chrono::Utc;
+/// use chrono::{TimeZone, Utc};
 /// use crm_rules::{Facts, Field, FieldType, Schema};
 /// let schema = Schema::new([Field::new("预算", FieldType::Number)])?;
 /// let record = schema.record([("预算", 600_000)])?;
-/// let facts = Facts::new(&record, Utc::now());
+/// let facts = Facts::new(&record, Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap());
 /// assert!(facts.event.is_none());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -100,7 +100,7 @@ pub(crate) struct CountSpec {
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
-/// use crm_rules::{Condition, Facts, Field, FieldType, Schema};
+/// use crm_rules::{Condition, Facts, Field, FieldType, Schema, Value};
 /// let schema = Schema::new([
 ///     Field::new("预算", FieldType::Number),
 ///     Field::new("客户状态", FieldType::SingleChoice).options(["新客户", "成交客户"]),
@@ -111,7 +111,7 @@ pub(crate) struct CountSpec {
 /// ])
 /// .compile(&schema)?;
 /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
-/// let customer = schema.record([("预算", 600_000.into()), ("客户状态", "新客户".into())])?;
+/// let customer = schema.record([("预算", Value::from(600_000)), ("客户状态", Value::from("新客户"))])?;
 /// assert!(rich_new.evaluate(&Facts::new(&customer, now)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

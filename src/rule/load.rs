@@ -25,19 +25,6 @@ struct Label {
     name: Option<serde_json::Value>,
 }
 
-/// The line and column (from 1, column in bytes as serde_json counts) of a byte offset.
-fn position(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text.as_bytes()[..offset.min(text.len())];
-    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let column = offset
-        - before
-            .iter()
-            .rposition(|b| *b == b'\n')
-            .map_or(0, |p| p + 1)
-        + 1;
-    (line, column)
-}
-
 impl RuleSet {
     /// Reads a rule set from its JSON form.
     ///
@@ -53,7 +40,7 @@ impl RuleSet {
     ///   {"id": "r1", "name": "新线索", "trigger": {"type": "event", "event": "lead_created"}, "actions": [], "prority": 1}
     /// ]}"#).unwrap_err();
     /// assert!(err.problems()[0].to_string().starts_with(
-    ///     "line 2, column 104: rules[0] r1 \"新线索\": unknown field `prority`"));
+    ///     "line 2, column 109: rules[0] r1 \"新线索\": unknown field `prority`"));
     /// ```
     ///
     /// # Errors
@@ -72,7 +59,7 @@ impl RuleSet {
             ));
         }
         let raw: RawSet<'_> = serde_json::from_str(text)
-            .map_err(|e| LoadError::new("rules", vec![json_problem(&e, None, 0, 0)]))?;
+            .map_err(|e| LoadError::new("rules", vec![json_problem(&e, None, text, 0)]))?;
         if raw.rules.len() > limits.max_rules {
             return Err(LoadError::new(
                 "rules",
@@ -98,10 +85,9 @@ impl RuleSet {
                     let (id, name) = label.map_or((String::new(), String::new()), |l| {
                         (text_of(l.id), text_of(l.name))
                     });
-                    let offset = source.as_ptr() as usize - text.as_ptr() as usize;
-                    let (line, column) = position(text, offset);
+                    let base = source.as_ptr() as usize - text.as_ptr() as usize;
                     let rule = RuleRef { index, id, name };
-                    problems.push(json_problem(&e, Some(rule), line - 1, column - 1));
+                    problems.push(json_problem(&e, Some(rule), text, base));
                 }
             }
         }
@@ -113,18 +99,5 @@ impl RuleSet {
         } else {
             Err(LoadError::new("rules", problems))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_count_lines_and_bytes() {
-        let text = "ab\ncd\nef";
-        assert_eq!(position(text, 0), (1, 1));
-        assert_eq!(position(text, 4), (2, 2));
-        assert_eq!(position(text, 6), (3, 1));
     }
 }

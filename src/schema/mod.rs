@@ -135,7 +135,7 @@ impl Schema {
             ));
         }
         let file: SchemaFile = serde_json::from_str(text)
-            .map_err(|e| LoadError::new("schema", vec![json_problem(&e, None, 0, 0)]))?;
+            .map_err(|e| LoadError::new("schema", vec![json_problem(&e, None, text, 0)]))?;
         Ok(Schema::build(file.fields, file.owner_field, file.events)?)
     }
 
