@@ -147,3 +147,7 @@ mod template;
 pub use template::Template;
 mod ruleset;
 pub use ruleset::{CompiledRules, Summary};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
