@@ -206,8 +206,12 @@ pub enum Action {
     SetField {
         /// The field.
         field: String,
-        /// The literal.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// The literal (`null` clears the field).
+        #[serde(
+            default,
+            deserialize_with = "super::present",
+            skip_serializing_if = "Option::is_none"
+        )]
         value: Option<serde_json::Value>,
         /// The time from now.
         #[serde(default, skip_serializing_if = "Option::is_none")]

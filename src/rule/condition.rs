@@ -378,6 +378,7 @@ struct RawCondition {
     old: Option<String>,
     new: Option<String>,
     op: Option<Op>,
+    #[serde(default, deserialize_with = "super::present")]
     value: Option<serde_json::Value>,
     count: Option<String>,
     at_least: Option<u32>,

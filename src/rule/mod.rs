@@ -56,6 +56,14 @@ impl Expiry {
     }
 }
 
+/// Reads an optional JSON literal so that a present `null` is `Some(Null)` (clear the
+/// field, compare with nothing) rather than the same as a missing key.
+pub(crate) fn present<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
+}
+
 fn yes() -> bool {
     true
 }

@@ -48,11 +48,19 @@ pub enum Trigger {
     FieldChanged {
         /// The field.
         field: String,
-        /// The value before the change, if it matters.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// The value before the change, if it matters (`null`: it was empty).
+        #[serde(
+            default,
+            deserialize_with = "super::present",
+            skip_serializing_if = "Option::is_none"
+        )]
         from: Option<serde_json::Value>,
-        /// The value after the change, if it matters.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        /// The value after the change, if it matters (`null`: it was cleared).
+        #[serde(
+            default,
+            deserialize_with = "super::present",
+            skip_serializing_if = "Option::is_none"
+        )]
         to: Option<serde_json::Value>,
     },
     /// A calendar schedule at a local time: every day, every week on some days, or every
