@@ -77,6 +77,15 @@ impl<'a> Compiler<'a> {
         }
     }
 
+    /// Reports every item of a list that repeats an earlier one.
+    pub fn no_duplicates<T: PartialEq + std::fmt::Debug>(&mut self, items: &[T], path: &str) {
+        for (i, item) in items.iter().enumerate() {
+            if items[..i].contains(item) {
+                self.problem(&format!("{path}[{i}]"), format!("{item:?} is listed twice"));
+            }
+        }
+    }
+
     /// A JSON array of texts, each checked by `check`; problems for anything else.
     pub fn texts(&mut self, json: Option<&serde_json::Value>, path: &str) -> Option<Vec<String>> {
         let Some(json) = json else {

@@ -142,33 +142,53 @@ impl<'a> Compiler<'a> {
             Operand::Field(name) | Operand::New(name) => self
                 .field(name, &at)
                 .map(|(id, f)| (Src::Field(id), Some(f))),
-            Operand::Old(name) => self.field(name, &at).map(|(id, f)| (Src::Old(id), Some(f))),
-            Operand::Event(name) => match events {
-                EventScope::NoEvent(why) => {
-                    self.problem(&at, format!("no event to read {name:?} from: {why}"));
+            Operand::Old(name) => {
+                if let EventScope::NoEvent(why) = events {
+                    self.problem(
+                        &at,
+                        format!("there is no earlier value of {name:?} to read: {why}"),
+                    );
+                    return None;
+                }
+                self.field(name, &at).map(|(id, f)| (Src::Old(id), Some(f)))
+            }
+            Operand::Event(name) => {
+                let typing = self.event_attribute(name, &at, events)?;
+                Some((Src::Event(name.clone().into_boxed_str()), typing))
+            }
+        }
+    }
+
+    /// An event attribute a rule reads: its definition when the event is declared, `None`
+    /// inside when it is not; a problem when there is no event or no such attribute.
+    pub(crate) fn event_attribute(
+        &mut self,
+        name: &str,
+        at: &str,
+        events: EventScope<'a>,
+    ) -> Option<Typing<'a>> {
+        match events {
+            EventScope::NoEvent(why) => {
+                self.problem(at, format!("no event to read {name:?} from: {why}"));
+                None
+            }
+            EventScope::Unchecked => {
+                self.name(name, at, "attribute name");
+                Some(None)
+            }
+            EventScope::Declared(def) => match def.attributes.iter().find(|a| a.name == name) {
+                Some(attr) => Some(Some(attr)),
+                None => {
+                    let names: Vec<&str> = def.attributes.iter().map(|a| a.name.as_str()).collect();
+                    self.problem(
+                        at,
+                        format!(
+                            "event {} has no attribute {name:?} (it has: {})",
+                            def.kind,
+                            names.join(", ")
+                        ),
+                    );
                     None
-                }
-                EventScope::Unchecked => {
-                    self.name(name, &at, "attribute name");
-                    Some((Src::Event(name.clone().into_boxed_str()), None))
-                }
-                EventScope::Declared(def) => {
-                    match def.attributes.iter().find(|a| &a.name == name) {
-                        Some(attr) => Some((Src::Event(name.clone().into_boxed_str()), Some(attr))),
-                        None => {
-                            let names: Vec<&str> =
-                                def.attributes.iter().map(|a| a.name.as_str()).collect();
-                            self.problem(
-                                &at,
-                                format!(
-                                    "event {} has no attribute {name:?} (it has: {})",
-                                    def.kind,
-                                    names.join(", ")
-                                ),
-                            );
-                            None
-                        }
-                    }
                 }
             },
         }
@@ -421,6 +441,43 @@ impl<'a> Compiler<'a> {
                 None
             }
         }
+    }
+
+    /// A literal a field could hold: typed, within the options, and within every rule of
+    /// the field (range, length, format) except "not before today", which depends on when.
+    pub(crate) fn checked_value(
+        &mut self,
+        def: &'a Field,
+        json: &serde_json::Value,
+        at: &str,
+    ) -> Option<Value> {
+        let v = self.literal(Some(def), Some(json), at, false)?;
+        let broken = crate::schema::check_value(def, &v, chrono::NaiveDate::MIN);
+        for message in &broken {
+            self.problem(at, format!("{} {message}", def.name));
+        }
+        broken.is_empty().then_some(v)
+    }
+
+    /// A value an action writes into a field: as [`Compiler::checked_value`], and `null`
+    /// clears the field unless it is required.
+    pub(crate) fn stored_value(
+        &mut self,
+        def: &'a Field,
+        json: &serde_json::Value,
+        at: &str,
+    ) -> Option<Value> {
+        if !json.is_null() {
+            return self.checked_value(def, json, at);
+        }
+        if def.required {
+            self.problem(
+                at,
+                format!("{:?} is required and cannot be cleared", def.name),
+            );
+            return None;
+        }
+        Some(Value::Absent)
     }
 
     /// A literal for a field (typed and checked against its options) or, untyped, as JSON

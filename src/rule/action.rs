@@ -11,8 +11,9 @@ use crate::value::Number;
 
 /// Who receives a task, a notification or an approval request.
 ///
-/// JSON: `"owner"`, `{"user": "li.wei"}`, `{"role": "销售经理"}`, or `{"field": "客户经理"}`
-/// (the user in a member field of the customer).
+/// JSON: `"owner"`, `{"user": "li.wei"}`, `{"role": "销售经理"}`, `{"field": "客户经理"}`
+/// (the user in a member field of the customer), or `{"contact": "手机号"}` (the customer
+/// itself, at the phone or e-mail address in that field).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Recipient {
@@ -24,6 +25,8 @@ pub enum Recipient {
     Role(String),
     /// The user held in a member field of the customer.
     Field(String),
+    /// The customer, at the phone number or e-mail address held in a field.
+    Contact(String),
 }
 
 /// A notification channel. JSON: `"in_app"`, `"sms"`, `"email"` or `{"custom": "wechat"}`.
@@ -88,6 +91,7 @@ pub enum Assignment {
         /// The field looked up.
         field: String,
         /// Field value → user.
+        #[serde(deserialize_with = "super::unique_keys")]
         map: IndexMap<String, String>,
         /// The user for values not in the map (and for an absent value).
         default: String,
@@ -201,8 +205,9 @@ pub struct Variant {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Action {
-    /// Sets a field to a literal (`value`) or to a time relative to now (`from_now`,
-    /// for date and date-time fields: `"0s"` is now).
+    /// Sets a field to a literal (`value`), to a time relative to now (`from_now`, for
+    /// date and date-time fields: `"0s"` is now), or to an attribute of the triggering
+    /// event (`from_event`: a survey's score into 满意度评分). Exactly one of the three.
     SetField {
         /// The field.
         field: String,
@@ -216,14 +221,21 @@ pub enum Action {
         /// The time from now.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         from_now: Option<Duration>,
+        /// The event attribute copied.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        from_event: Option<String>,
     },
-    /// Adds to a number field (an absent value counts as 0): "跟进次数 + 1".
+    /// Adds to a number field (an absent value counts as 0): "跟进次数 + 1", or "累计消费
+    /// + the order's amount" with `by_event`.
     Increment {
         /// The field.
         field: String,
-        /// The amount (1 when not given; may be negative).
+        /// The amount (1 when neither `by` nor `by_event` is given; may be negative).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         by: Option<Number>,
+        /// A number attribute of the triggering event to add (an absent one adds nothing).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by_event: Option<String>,
     },
     /// Adds a tag (to the schema's only tags field when `field` is not given).
     AddTag {
@@ -258,6 +270,7 @@ pub enum Action {
         /// The target system, as the host names it.
         target: String,
         /// Customer field → field name in the target, in order.
+        #[serde(deserialize_with = "super::unique_keys")]
         mapping: IndexMap<String, String>,
     },
     /// Asks for approval before a field change applies ("状态 → 流失客户 needs the
@@ -307,6 +320,7 @@ impl Action {
             field: field.into(),
             value: Some(value.into()),
             from_now: None,
+            from_event: None,
         }
     }
 
@@ -316,6 +330,7 @@ impl Action {
             field: field.into(),
             value: None,
             from_now: Some(d),
+            from_event: None,
         }
     }
 
@@ -324,6 +339,7 @@ impl Action {
         Action::Increment {
             field: field.into(),
             by: None,
+            by_event: None,
         }
     }
 

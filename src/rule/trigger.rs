@@ -118,6 +118,7 @@ pub enum Trigger {
         /// The single-choice stage field.
         field: String,
         /// The limit per stage; stages not listed have none.
+        #[serde(deserialize_with = "super::unique_keys")]
         limits: IndexMap<String, Duration>,
     },
 }

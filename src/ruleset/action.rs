@@ -23,6 +23,8 @@ pub(crate) enum CompiledRecipient {
     Role(String),
     /// The user in a member field.
     Field(FieldId),
+    /// The customer, at the phone or e-mail address in a field.
+    Contact(FieldId),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -67,6 +69,8 @@ pub(crate) struct CompiledVariant {
 pub(crate) enum SetValue {
     Literal(Value),
     FromNow(Duration),
+    /// An attribute of the triggering event.
+    FromEvent(Box<str>),
 }
 
 /// An action with fields resolved, literals typed and templates compiled.
@@ -79,6 +83,8 @@ pub(crate) enum CompiledAction {
     Increment {
         field: FieldId,
         by: Number,
+        /// A number attribute of the event added instead of `by`.
+        by_event: Option<Box<str>>,
     },
     AddTag {
         field: FieldId,
@@ -142,8 +148,10 @@ pub(crate) struct SetIds {
 
 /// What the action compiler needs besides the compiler: the rule's time zone, the
 /// rule-set-wide ids, the count slots, and how many actions the rule has so far.
-pub(crate) struct ActionCtx<'s> {
+pub(crate) struct ActionCtx<'s, 'a> {
     pub tz: Tz,
+    /// The event attributes actions may read (none inside sequence steps).
+    pub events: EventScope<'a>,
     pub ids: &'s mut SetIds,
     pub counts: &'s mut Vec<CountSpec>,
     pub total: usize,
@@ -157,7 +165,7 @@ impl<'a> Compiler<'a> {
         &mut self,
         actions: &[Action],
         path: &str,
-        cx: &mut ActionCtx<'_>,
+        cx: &mut ActionCtx<'_, 'a>,
         depth: usize,
     ) -> Option<Vec<CompiledAction>> {
         if actions.is_empty() {
@@ -208,10 +216,19 @@ impl<'a> Compiler<'a> {
                 Some(CompiledRecipient::Role(r.clone()))
             }
             Recipient::Field(f) => self.member_field(f, path).map(CompiledRecipient::Field),
+            Recipient::Contact(f) => {
+                let (id, def) = self.field(f, path)?;
+                if !matches!(def.field_type, FieldType::Phone | FieldType::Email) {
+                    self.problem(path, format!("{f:?} is not a phone or e-mail field"));
+                    return None;
+                }
+                Some(CompiledRecipient::Contact(id))
+            }
         }
     }
 
     fn recipients(&mut self, rs: &[Recipient], path: &str) -> Option<Vec<CompiledRecipient>> {
+        self.no_duplicates(rs, path);
         let out: Vec<Option<CompiledRecipient>> = rs
             .iter()
             .enumerate()
@@ -276,6 +293,7 @@ impl<'a> Compiler<'a> {
     fn window(&mut self, w: Option<&Window>, path: &str, tz: Tz) -> Option<Option<CompiledWindow>> {
         let Some(w) = w else { return Some(None) };
         let time_zone = self.time_zone(w.time_zone.as_ref(), tz, &join(path, "time_zone"));
+        self.no_duplicates(&w.days, &join(path, "days"));
         if w.start >= w.end {
             self.problem(
                 &join(path, "end"),
@@ -375,7 +393,7 @@ impl<'a> Compiler<'a> {
         &mut self,
         a: &Action,
         path: &str,
-        cx: &mut ActionCtx<'_>,
+        cx: &mut ActionCtx<'_, 'a>,
         depth: usize,
     ) -> Option<CompiledAction> {
         Some(match a {
@@ -383,31 +401,14 @@ impl<'a> Compiler<'a> {
                 field,
                 value,
                 from_now,
+                from_event,
             } => {
                 let (id, def) = self.field(field, &join(path, "field"))?;
-                let value = match (value, from_now) {
-                    (Some(serde_json::Value::Null), None) => {
-                        if def.required {
-                            self.problem(
-                                &join(path, "value"),
-                                format!("{field:?} is required and cannot be cleared"),
-                            );
-                            return None;
-                        }
-                        SetValue::Literal(Value::Absent)
+                let value = match (value, from_now, from_event) {
+                    (Some(v), None, None) => {
+                        SetValue::Literal(self.stored_value(def, v, &join(path, "value"))?)
                     }
-                    (Some(v), None) => {
-                        let v = self.literal(Some(def), Some(v), &join(path, "value"), false)?;
-                        let broken = crate::schema::check_value(def, &v, chrono::NaiveDate::MIN);
-                        for message in &broken {
-                            self.problem(&join(path, "value"), format!("{} {message}", def.name));
-                        }
-                        if !broken.is_empty() {
-                            return None;
-                        }
-                        SetValue::Literal(v)
-                    }
-                    (None, Some(d)) => {
+                    (None, Some(d), None) => {
                         if !matches!(def.field_type.kind(), ValueKind::Date | ValueKind::DateTime) {
                             self.problem(
                                 &join(path, "from_now"),
@@ -417,19 +418,77 @@ impl<'a> Compiler<'a> {
                         }
                         SetValue::FromNow(*d)
                     }
+                    (None, None, Some(name)) => {
+                        let at = join(path, "from_event");
+                        let attr = self.event_attribute(name, &at, cx.events)?;
+                        if let Some(attr) = attr {
+                            let (from, to) = (attr.field_type.kind(), def.field_type.kind());
+                            if from != to
+                                && !(from == ValueKind::Integer && to == ValueKind::Number)
+                            {
+                                self.problem(
+                                    &at,
+                                    format!(
+                                        "{name:?} holds a {} value; {field:?} is a {} field",
+                                        attr.field_type.name(),
+                                        def.field_type.name()
+                                    ),
+                                );
+                                return None;
+                            }
+                        }
+                        SetValue::FromEvent(name.clone().into_boxed_str())
+                    }
                     _ => {
                         self.problem(
                             path,
-                            "set_field needs exactly one of `value` and `from_now`",
+                            "set_field needs exactly one of `value`, `from_now` and `from_event`",
                         );
                         return None;
                     }
                 };
                 CompiledAction::SetField { field: id, value }
             }
-            Action::Increment { field, by } => {
+            Action::Increment {
+                field,
+                by,
+                by_event,
+            } => {
                 let (id, def) = self.field(field, &join(path, "field"))?;
+                if by.is_some() && by_event.is_some() {
+                    self.problem(path, "increment takes `by` or `by_event`, not both");
+                    return None;
+                }
                 let by = by.unwrap_or(Number::from(1));
+                let by_event = match by_event {
+                    None => None,
+                    Some(name) => {
+                        let at = join(path, "by_event");
+                        let attr = self.event_attribute(name, &at, cx.events)?;
+                        if let Some(attr) = attr.filter(|a| {
+                            !matches!(a.field_type.kind(), ValueKind::Number | ValueKind::Integer)
+                        }) {
+                            self.problem(
+                                &at,
+                                format!(
+                                    "{name:?} is a {} attribute, not a number",
+                                    attr.field_type.name()
+                                ),
+                            );
+                            return None;
+                        }
+                        if attr.is_none_or(|a| a.field_type.kind() != ValueKind::Integer)
+                            && def.field_type.kind() == ValueKind::Integer
+                        {
+                            self.problem(
+                                &at,
+                                format!("{field:?} holds integers; {name:?} may not be one"),
+                            );
+                            return None;
+                        }
+                        Some(name.clone().into_boxed_str())
+                    }
+                };
                 match def.field_type.kind() {
                     ValueKind::Number => {}
                     ValueKind::Integer if by.as_i64().is_some() => {}
@@ -448,7 +507,11 @@ impl<'a> Compiler<'a> {
                         return None;
                     }
                 }
-                CompiledAction::Increment { field: id, by }
+                CompiledAction::Increment {
+                    field: id,
+                    by,
+                    by_event,
+                }
             }
             Action::AddTag { field, tag } => {
                 let (field, tag) = self.tag(field.as_ref(), tag, path)?;
@@ -547,7 +610,7 @@ impl<'a> Compiler<'a> {
                 reason,
             } => {
                 let (id, def) = self.field(field, &join(path, "field"))?;
-                let value = self.literal(Some(def), Some(value), &join(path, "value"), false);
+                let value = self.stored_value(def, value, &join(path, "value"));
                 let approver = self.recipient(approver, &join(path, "approver"));
                 let reason = self.optional_template(reason.as_ref(), &join(path, "reason"));
                 CompiledAction::RequestApproval {
@@ -596,7 +659,11 @@ impl<'a> Compiler<'a> {
                     for (j, e) in step.unless_event.iter().enumerate() {
                         self.event_kind(e, &format!("{}[{j}]", join(&sp, "unless_event")));
                     }
+                    self.no_duplicates(&step.unless_event, &join(&sp, "unless_event"));
+                    // Steps run on time: their actions have no event to read.
+                    let events = std::mem::replace(&mut cx.events, NO_EVENT_STEP);
                     let actions = self.actions(&step.actions, &join(&sp, "actions"), cx, depth + 1);
+                    cx.events = events;
                     if let (Some(skip_when), Some(actions)) = (skip_when, actions) {
                         compiled.push(CompiledStep {
                             after: step.after,

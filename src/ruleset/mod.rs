@@ -282,6 +282,7 @@ fn compile_rule<'a>(
     }
     let mut cx = action::ActionCtx {
         tz,
+        events,
         ids,
         counts: &mut counts,
         total: 0,

@@ -167,14 +167,7 @@ impl<'a> Compiler<'a> {
                     }
                     _ => {}
                 }
-                for (i, d) in days.iter().enumerate() {
-                    if days[..i].contains(d) {
-                        self.problem(
-                            &format!("{}[{i}]", join(path, "days")),
-                            format!("{d} is listed twice"),
-                        );
-                    }
-                }
+                self.no_duplicates(days, &join(path, "days"));
                 Some(CompiledTrigger::Schedule {
                     every: *every,
                     days: days.clone(),
