@@ -77,11 +77,13 @@ impl<'a> Compiler<'a> {
         }
     }
 
-    /// Reports every item of a list that repeats an earlier one.
-    pub fn no_duplicates<T: PartialEq + std::fmt::Debug>(&mut self, items: &[T], path: &str) {
+    /// Reports every item of a list that repeats an earlier one, shown as the rule file
+    /// writes it (`{"user":"li.wei"}`, `"Mon"`), not as Rust debug output.
+    pub fn no_duplicates<T: PartialEq + serde::Serialize>(&mut self, items: &[T], path: &str) {
         for (i, item) in items.iter().enumerate() {
             if items[..i].contains(item) {
-                self.problem(&format!("{path}[{i}]"), format!("{item:?} is listed twice"));
+                let shown = serde_json::to_string(item).unwrap_or_default();
+                self.problem(&format!("{path}[{i}]"), format!("{shown} is listed twice"));
             }
         }
     }

@@ -63,6 +63,18 @@ impl Duration {
         self.seconds
     }
 
+    /// The instant this long after `t`, or the latest instant chrono can hold.
+    pub(crate) fn after(self, t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        t.checked_add_signed(self.to_chrono())
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+    }
+
+    /// The instant this long before `t`, or the earliest instant chrono can hold.
+    pub(crate) fn before(self, t: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        t.checked_sub_signed(self.to_chrono())
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC)
+    }
+
     /// The same length as a `chrono::TimeDelta`.
     pub fn to_chrono(self) -> chrono::TimeDelta {
         chrono::TimeDelta::seconds(self.seconds)

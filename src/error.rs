@@ -168,7 +168,10 @@ pub struct FieldError {
 
 impl fmt::Display for FieldError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.value.is_empty() {
+        if self.field.is_empty() {
+            // An error about the record as a whole (not an object) names no field.
+            f.write_str(&self.message)
+        } else if self.value.is_empty() {
             write!(f, "{}: {}", self.field, self.message)
         } else {
             write!(f, "{} ({}): {}", self.field, self.value, self.message)

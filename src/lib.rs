@@ -122,8 +122,10 @@
 mod compile;
 mod condition;
 mod duration;
+mod engine;
 mod error;
 mod limits;
+mod plan;
 mod rule;
 mod ruleset;
 mod schema;
@@ -133,8 +135,16 @@ mod value;
 
 pub use condition::{CompiledCondition, Event, Facts};
 pub use duration::{Duration, ParseDurationError};
+pub use engine::{
+    ConditionTrace, Context, CustomerState, Engine, EngineBuilder, Input, Outcome, TraceEntry,
+    Warning, DEFAULT_CASCADE_DEPTH,
+};
 pub use error::{BuildError, FieldError, LoadError, Problem, RuleRef, ValidationError};
 pub use limits::Limits;
+pub use plan::{
+    ActionKey, CascadeLimit, FieldChange, Overridden, Plan, PlannedAction, ResolvedAction,
+    ResolvedRecipient, Suppressed, SyncField, Timer,
+};
 pub use rule::{
     Action, Assignment, Channel, CompareBuilder, Condition, Count, Every, Expiry, FireMode,
     Notification, Op, Operand, Recipient, Rule, RuleSet, Step, Task, TaskPriority, Trigger,

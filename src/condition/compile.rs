@@ -98,6 +98,12 @@ impl<'a> Compiler<'a> {
                 if !self.schema.events().is_empty() && self.schema.event(&count.event).is_none() {
                     self.problem(&at, format!("unknown event kind {:?}", count.event));
                 }
+                if count.at_least > 1_000 {
+                    self.problem(
+                        &join(path, "at_least"),
+                        "at most 1000 (the engine keeps that many event times per count)",
+                    );
+                }
                 if count.at_least == 0 {
                     self.problem(
                         &join(path, "at_least"),
@@ -117,6 +123,7 @@ impl<'a> Compiler<'a> {
                 let slot = counts.len() as u32;
                 counts.push(CountSpec {
                     event: count.event.clone(),
+                    at_least: count.at_least,
                     within: count.within,
                     filter,
                 });
@@ -258,12 +265,27 @@ impl<'a> Compiler<'a> {
                     let low = self.literal(typing, Some(&pair[0]), &format!("{at}[0]"), true);
                     let high = self.literal(typing, Some(&pair[1]), &format!("{at}[1]"), true);
                     let (low, high) = (low?, high?);
-                    if low.compare(&high).is_none_or(|o| o.is_gt()) {
-                        self.problem(
-                            &at,
-                            format!("the low end {low} is above the high end {high}"),
-                        );
-                        return None;
+                    match low.compare(&high) {
+                        Some(o) if o.is_gt() => {
+                            self.problem(
+                                &at,
+                                format!("the low end {low} is above the high end {high}"),
+                            );
+                            return None;
+                        }
+                        Some(_) => {}
+                        // Untyped literals (event attributes) may be of two kinds.
+                        None => {
+                            self.problem(
+                                &at,
+                                format!(
+                                    "`between` needs two numbers, dates or date-times of one kind, found {} and {}",
+                                    low.kind_name(),
+                                    high.kind_name()
+                                ),
+                            );
+                            return None;
+                        }
                     }
                     Test::Between(low, high)
                 } else {

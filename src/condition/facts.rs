@@ -28,6 +28,10 @@ pub struct Event {
     pub time: DateTime<Utc>,
     /// Its attributes, in order.
     pub attributes: IndexMap<String, Value>,
+    /// For profile updates: the customer fields the event changes, with their new values.
+    /// The record passed with the event is the customer before the change; the engine
+    /// applies these, and the values before stay readable through `old` operands.
+    pub changes: IndexMap<String, Value>,
 }
 
 impl Event {
@@ -38,7 +42,14 @@ impl Event {
             id: id.into(),
             time,
             attributes: IndexMap::new(),
+            changes: IndexMap::new(),
         }
+    }
+
+    /// Adds a field change (a profile update: the field's new value).
+    pub fn change(mut self, field: impl Into<String>, value: impl Into<Value>) -> Event {
+        self.changes.insert(field.into(), value.into());
+        self
     }
 
     /// Adds an attribute.

@@ -2,7 +2,7 @@
 //! cannot fail.
 
 mod compile;
-mod eval;
+pub(crate) mod eval;
 mod facts;
 
 use chrono::{DateTime, Utc};
@@ -79,6 +79,7 @@ pub(crate) enum Node {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct CountSpec {
     pub event: String,
+    pub at_least: u32,
     pub within: Duration,
     pub filter: Option<Node>,
 }

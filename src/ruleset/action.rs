@@ -1,6 +1,7 @@
 //! Compiled actions.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use chrono::Weekday;
 use chrono_tz::Tz;
@@ -134,8 +135,8 @@ pub(crate) enum CompiledAction {
         variants: Vec<CompiledVariant>,
     },
     Custom {
-        kind: String,
-        payload: serde_json::Value,
+        kind: Arc<str>,
+        payload: Arc<serde_json::Value>,
     },
 }
 
@@ -740,8 +741,8 @@ impl<'a> Compiler<'a> {
             Action::Custom { kind, payload } => {
                 self.name(kind, &join(path, "kind"), "custom action kind");
                 CompiledAction::Custom {
-                    kind: kind.clone(),
-                    payload: payload.clone(),
+                    kind: Arc::from(kind.as_str()),
+                    payload: Arc::new(payload.clone()),
                 }
             }
         })

@@ -6,6 +6,7 @@ mod trigger;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -31,8 +32,8 @@ use crate::schema::Schema;
 #[allow(dead_code)] // read by the engine
 pub(crate) struct CompiledRule {
     pub index: usize,
-    pub id: String,
-    pub name: String,
+    pub id: Arc<str>,
+    pub name: Arc<str>,
     pub enabled: bool,
     pub trigger: CompiledTrigger,
     pub scope: Option<Node>,
@@ -141,7 +142,7 @@ impl CompiledRules {
 
     /// The rule ids, in order.
     pub fn ids(&self) -> impl Iterator<Item = &str> {
-        self.rules.iter().map(|r| r.id.as_str())
+        self.rules.iter().map(|r| &*r.id)
     }
 }
 
@@ -290,8 +291,8 @@ fn compile_rule<'a>(
     let actions = c.actions(&rule.actions, "actions", &mut cx, 0);
     Some(CompiledRule {
         index,
-        id: rule.id.clone(),
-        name: rule.name.clone(),
+        id: Arc::from(rule.id.as_str()),
+        name: Arc::from(rule.name.as_str()),
         enabled: rule.enabled,
         trigger: trigger?,
         scope: scope?,
@@ -347,6 +348,12 @@ fn index(
         *by_trigger.entry(kind).or_default() += 1;
         actions += count_actions(&rule.actions);
     }
+    // Candidates are considered by priority, higher first, then position: sort once here.
+    let order = |list: &mut Vec<u32>| {
+        list.sort_by_key(|r| (std::cmp::Reverse(rules[*r as usize].priority), *r))
+    };
+    by_event.values_mut().for_each(order);
+    by_field.iter_mut().for_each(order);
     let summary = Summary {
         rules: rules.len(),
         enabled: rules.iter().filter(|r| r.enabled).count(),

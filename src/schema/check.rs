@@ -37,6 +37,33 @@ fn expected(kind: ValueKind) -> &'static str {
     }
 }
 
+/// Describes a JSON value by its kind only, for values that must not be shown.
+pub(crate) fn describe_json_kind(json: &serde_json::Value) -> &'static str {
+    match json {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a text",
+        serde_json::Value::Array(_) => "a list",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// As [`parse_kind`], the error naming only the kind of what was found, for sensitive
+/// fields whose values must not appear in messages.
+pub(crate) fn parse_kind_masked(
+    kind: ValueKind,
+    json: &serde_json::Value,
+) -> Result<Value, String> {
+    parse_kind(kind, json).map_err(|_| {
+        format!(
+            "expected {}, found {}",
+            expected(kind),
+            describe_json_kind(json)
+        )
+    })
+}
+
 /// Reads a JSON value as a value of the given kind; `null` is absent.
 ///
 /// The error says what was expected and what was found (the found value is masked by
@@ -161,6 +188,9 @@ pub(crate) fn check_value(field: &Field, value: &Value, today: NaiveDate) -> Vec
                         problems.push(not_an_option(field, item));
                     }
                 }
+            }
+            if let Some(min) = field.min_length.filter(|m| items.len() < *m as usize) {
+                problems.push(format!("must have at least {min} items"));
             }
             if let Some(max) = field.max_length.filter(|m| items.len() > *m as usize) {
                 problems.push(format!("must have at most {max} items"));

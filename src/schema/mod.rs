@@ -332,7 +332,12 @@ impl Schema {
                 continue;
             };
             let field = &self.fields[id.index()];
-            match parse_kind(field.field_type.kind(), value) {
+            let read = if field.sensitive {
+                check::parse_kind_masked(field.field_type.kind(), value)
+            } else {
+                parse_kind(field.field_type.kind(), value)
+            };
+            match read {
                 Ok(v) => {
                     record.set(id, v);
                 }
@@ -424,8 +429,9 @@ impl Schema {
                         more.errors()
                             .iter()
                             .filter(|e| {
+                                // A field that could not be read was reported already.
                                 !(e.message == "is required"
-                                    && json.get(&e.field).is_some_and(|v| !v.is_null()))
+                                    && read.errors().iter().any(|r| r.field == e.field))
                             })
                             .cloned(),
                     );

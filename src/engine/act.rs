@@ -1,0 +1,383 @@
+//! Planning a fired rule's actions: writes applied to the working record, texts
+//! rendered, recipients and times resolved.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::hash;
+use super::run::Run;
+use super::state::SequenceState;
+use crate::plan::{
+    ActionKey, Overridden, PlannedAction, ResolvedAction, ResolvedRecipient, SyncField, Timer,
+};
+use crate::ruleset::{CompiledAction, CompiledRecipient, CompiledRule, SetValue};
+use crate::schema::{FieldId, ValueKind};
+use crate::value::Value;
+
+impl Run<'_, '_> {
+    fn field_name(&self, field: FieldId) -> String {
+        self.e
+            .schema
+            .field(field)
+            .map_or_else(String::new, |f| f.name.clone())
+    }
+
+    /// The idempotency key of action `i` (under `prefix`) of a rule.
+    fn key(&self, rule: &CompiledRule, prefix: &str, i: usize) -> ActionKey {
+        let round = (self.round as u64).to_le_bytes();
+        let index = (i as u64).to_le_bytes();
+        ActionKey(hash::mix(hash::fnv1a(&[
+            self.input.customer_id.as_bytes(),
+            self.input.event.id.as_bytes(),
+            rule.id.as_bytes(),
+            &round,
+            prefix.as_bytes(),
+            &index,
+        ])))
+    }
+
+    fn push(&mut self, rule: &CompiledRule, (prefix, i): (&str, usize), action: ResolvedAction) {
+        let key = self.key(rule, prefix, i);
+        self.plan.actions.push(PlannedAction {
+            rule_id: rule.id.clone(),
+            rule_name: rule.name.clone(),
+            key,
+            action,
+        });
+    }
+
+    /// Writes a field for a rule unless a rule earlier in the order already wrote it;
+    /// returns whether the write stands.
+    fn write(&mut self, r: u32, field: FieldId, value: Value) -> bool {
+        if let Some(&(_, winner)) = self.writers.iter().find(|(f, w)| *f == field && *w != r) {
+            if self.record.get(field) == &value {
+                // The same value the winning rule wrote: no conflict.
+                return true;
+            }
+            let rules = &self.e.rules.rules;
+            self.plan.overridden.push(Overridden {
+                rule_id: rules[r as usize].id.clone(),
+                field: self.field_name(field),
+                value,
+                by_rule: rules[winner as usize].id.clone(),
+            });
+            return false;
+        }
+        if !self.writers.iter().any(|(f, _)| *f == field) {
+            self.writers.push((field, r));
+        }
+        self.set(field, value);
+        true
+    }
+
+    pub(crate) fn recipient(&self, r: &CompiledRecipient) -> ResolvedRecipient {
+        match r {
+            CompiledRecipient::Owner(field) | CompiledRecipient::Field(field) => {
+                match self.record.get(*field) {
+                    Value::Text(user) if !user.is_empty() => ResolvedRecipient::User(user.clone()),
+                    _ => ResolvedRecipient::Unassigned(self.field_name(*field)),
+                }
+            }
+            CompiledRecipient::User(u) => ResolvedRecipient::User(u.clone()),
+            CompiledRecipient::Role(role) => ResolvedRecipient::Role(role.clone()),
+            CompiledRecipient::Contact(field) => {
+                ResolvedRecipient::Contact(self.field_name(*field))
+            }
+        }
+    }
+
+    fn due(&self, d: crate::duration::Duration) -> DateTime<Utc> {
+        d.after(self.input.now)
+    }
+
+    /// Plans actions of rule `r`; `prefix` places nested actions (`1/variant:B/`).
+    pub(crate) fn actions(&mut self, r: u32, actions: &[CompiledAction], prefix: &str) {
+        let e = self.e;
+        let rule = &e.rules.rules[r as usize];
+        for (i, action) in actions.iter().enumerate() {
+            let path = (prefix, i);
+            match action {
+                CompiledAction::SetField { field, value } => {
+                    let v = match value {
+                        SetValue::Literal(v) => v.clone(),
+                        SetValue::FromNow(d) => {
+                            let at = self.due(*d);
+                            match e.schema.field(*field).map(|f| f.field_type.kind()) {
+                                Some(ValueKind::Date) => {
+                                    Value::Date(at.with_timezone(&e.rules.time_zone).date_naive())
+                                }
+                                _ => Value::DateTime(at),
+                            }
+                        }
+                        SetValue::FromEvent(name) => {
+                            let v = self.input.event.get(name);
+                            let kind = e.schema.field(*field).map(|f| f.field_type.kind());
+                            if kind.is_some_and(|k| !crate::schema::is_of_kind(k, v)) {
+                                self.plan.warnings.push(format!(
+                                    "rule {}: event attribute {name:?} is {}, not a value for {}: skipped",
+                                    rule.id,
+                                    v.kind_name(),
+                                    self.field_name(*field)
+                                ));
+                                continue;
+                            }
+                            v.clone()
+                        }
+                    };
+                    if self.write(r, *field, v.clone()) {
+                        let field = self.field_name(*field);
+                        self.push(rule, path, ResolvedAction::SetField { field, value: v });
+                    }
+                }
+                CompiledAction::Increment {
+                    field,
+                    by,
+                    by_event,
+                } => {
+                    let by = match by_event {
+                        None => *by,
+                        Some(name) => match self.input.event.get(name) {
+                            Value::Number(n) => *n,
+                            Value::Absent => continue,
+                            other => {
+                                self.plan.warnings.push(format!(
+                                    "rule {}: event attribute {name:?} is {}, not a number: skipped",
+                                    rule.id,
+                                    other.kind_name()
+                                ));
+                                continue;
+                            }
+                        },
+                    };
+                    let current = self
+                        .record
+                        .get(*field)
+                        .as_number()
+                        .unwrap_or(crate::value::Number::from(0));
+                    let Some(sum) = current.checked_add(by) else {
+                        self.plan.warnings.push(format!(
+                            "rule {}: {} + {by} is out of range: skipped",
+                            rule.id,
+                            self.field_name(*field)
+                        ));
+                        continue;
+                    };
+                    self.set(*field, Value::Number(sum));
+                    let field = self.field_name(*field);
+                    self.push(
+                        rule,
+                        path,
+                        ResolvedAction::Increment {
+                            field,
+                            by: Value::Number(by),
+                            value: Value::Number(sum),
+                        },
+                    );
+                }
+                CompiledAction::AddTag { field, tag }
+                | CompiledAction::RemoveTag { field, tag } => {
+                    let add = matches!(action, CompiledAction::AddTag { .. });
+                    let mut list = self
+                        .record
+                        .get(*field)
+                        .as_list()
+                        .map(<[String]>::to_vec)
+                        .unwrap_or_default();
+                    let had = list.contains(tag);
+                    if add && !had {
+                        list.push(tag.clone());
+                    } else if !add && had {
+                        list.retain(|t| t != tag);
+                    }
+                    if add != had {
+                        self.set(*field, Value::List(list));
+                    }
+                    let (field, tag) = (self.field_name(*field), tag.clone());
+                    let resolved = if add {
+                        ResolvedAction::AddTag { field, tag }
+                    } else {
+                        ResolvedAction::RemoveTag { field, tag }
+                    };
+                    self.push(rule, path, resolved);
+                }
+                CompiledAction::AssignOwner { field, strategy } => {
+                    let Some((user, how)) = self.assign(strategy) else {
+                        continue;
+                    };
+                    if self.write(r, *field, Value::Text(user.clone())) {
+                        let field = self.field_name(*field);
+                        self.push(
+                            rule,
+                            path,
+                            ResolvedAction::AssignOwner {
+                                field,
+                                user,
+                                strategy: how,
+                            },
+                        );
+                    }
+                }
+                CompiledAction::CreateTask {
+                    title,
+                    description,
+                    assignee,
+                    due_in,
+                    priority,
+                    window: _,
+                } => {
+                    let resolved = ResolvedAction::CreateTask {
+                        title: title.render(&self.record),
+                        description: description.as_ref().map(|d| d.render(&self.record)),
+                        assignee: self.recipient(assignee),
+                        due: due_in.map(|d| self.due(d)),
+                        priority: *priority,
+                    };
+                    self.push(rule, path, resolved);
+                }
+                CompiledAction::Notify {
+                    channel,
+                    to,
+                    cc,
+                    subject,
+                    template,
+                    window: _,
+                } => {
+                    let resolved = ResolvedAction::Notify {
+                        channel: channel.clone(),
+                        to: to.iter().map(|r| self.recipient(r)).collect(),
+                        cc: cc.iter().map(|r| self.recipient(r)).collect(),
+                        subject: subject.as_ref().map(|s| s.render(&self.record)),
+                        message: template.render(&self.record),
+                    };
+                    self.push(rule, path, resolved);
+                }
+                CompiledAction::Sync { target, mapping } => {
+                    let fields = mapping
+                        .iter()
+                        .map(|(field, to)| {
+                            let def = e.schema.field(*field);
+                            let masked = def.is_some_and(|d| d.sensitive);
+                            let v = self.record.get(*field);
+                            SyncField {
+                                field: self.field_name(*field),
+                                target: to.clone(),
+                                value: if masked {
+                                    Value::Text(crate::schema::mask(v))
+                                } else {
+                                    v.clone()
+                                },
+                                masked,
+                            }
+                        })
+                        .collect();
+                    self.push(
+                        rule,
+                        path,
+                        ResolvedAction::Sync {
+                            target: target.clone(),
+                            fields,
+                        },
+                    );
+                }
+                CompiledAction::RequestApproval {
+                    field,
+                    value,
+                    approver,
+                    reason,
+                } => {
+                    let resolved = ResolvedAction::RequestApproval {
+                        field: self.field_name(*field),
+                        value: value.clone(),
+                        approver: self.recipient(approver),
+                        reason: reason.as_ref().map(|t| t.render(&self.record)),
+                    };
+                    self.push(rule, path, resolved);
+                }
+                CompiledAction::StartSequence {
+                    sequence,
+                    steps,
+                    stop_when: _,
+                } => {
+                    let Some(first) = steps.first() else { continue };
+                    let due = self.due(first.after);
+                    let now = self.input.now;
+                    self.state_mut().sequences.insert(
+                        sequence.clone(),
+                        SequenceState {
+                            rule: rule.id.to_string(),
+                            step: 0,
+                            due,
+                            since: now,
+                        },
+                    );
+                    self.plan.timers.push(Timer::Set {
+                        key: format!("seq:{sequence}"),
+                        at: due,
+                    });
+                    self.push(
+                        rule,
+                        path,
+                        ResolvedAction::StartSequence {
+                            sequence: sequence.clone(),
+                            first_due: due,
+                        },
+                    );
+                }
+                CompiledAction::AbSplit {
+                    experiment,
+                    variants,
+                } => {
+                    let chosen = match self.state().experiments.get(experiment) {
+                        Some(name) => variants.iter().position(|v| &v.name == name),
+                        None => None,
+                    };
+                    let index = chosen.unwrap_or_else(|| {
+                        let total: u64 = variants.iter().map(|v| u64::from(v.weight)).sum();
+                        let mut b = hash::bucket(
+                            &[self.input.customer_id.as_bytes(), experiment.as_bytes()],
+                            total,
+                        );
+                        variants
+                            .iter()
+                            .position(|v| {
+                                let w = u64::from(v.weight);
+                                if b < w {
+                                    true
+                                } else {
+                                    b -= w;
+                                    false
+                                }
+                            })
+                            .unwrap_or(0)
+                    });
+                    let Some(variant) = variants.get(index) else {
+                        continue;
+                    };
+                    if chosen.is_none() {
+                        self.state_mut()
+                            .experiments
+                            .insert(experiment.clone(), variant.name.clone());
+                    }
+                    self.push(
+                        rule,
+                        path,
+                        ResolvedAction::AbSplit {
+                            experiment: experiment.clone(),
+                            variant: variant.name.clone(),
+                        },
+                    );
+                    let nested = format!("{prefix}{i}/variant:{}/", variant.name);
+                    self.actions(r, &variant.actions, &nested);
+                }
+                CompiledAction::Custom { kind, payload } => {
+                    let resolved = ResolvedAction::Custom {
+                        kind: Arc::clone(kind),
+                        payload: Arc::clone(payload),
+                    };
+                    self.push(rule, path, resolved);
+                }
+            }
+        }
+    }
+}

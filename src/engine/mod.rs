@@ -1,0 +1,307 @@
+//! The evaluation engine: customer events in, deterministic action plans out.
+
+mod act;
+mod assign;
+mod cycles;
+mod explain;
+mod hash;
+mod run;
+mod state;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+pub use explain::{ConditionTrace, Outcome, TraceEntry};
+pub use state::CustomerState;
+
+use crate::condition::Event;
+use crate::error::BuildError;
+use crate::limits::Limits;
+use crate::plan::Plan;
+use crate::rule::RuleSet;
+use crate::ruleset::CompiledRules;
+use crate::schema::{Record, Schema};
+
+/// The default limit on cascade rounds (field changes made by rules, followed breadth-first).
+pub const DEFAULT_CASCADE_DEPTH: usize = 8;
+
+/// A possible cycle between rules, found when the engine is built: each rule writes a
+/// field whose change triggers the next ("A sets x when y changes, B sets y when x
+/// changes"). At run time such a cycle stops at the cascade depth limit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// The rules in the cycle, in rule-set order.
+    pub rules: Vec<Arc<str>>,
+    /// The fields through which they trigger each other.
+    pub fields: Vec<String>,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let rules: Vec<&str> = self.rules.iter().map(|r| &**r).collect();
+        write!(
+            f,
+            "possible cycle between rules {} through fields {}",
+            rules.join(", "),
+            self.fields.join(", ")
+        )
+    }
+}
+
+/// What the host tells the engine beside the customer: the round-robin counters of its
+/// assignment pools and the open work per user, for `least_loaded`.
+///
+/// A round-robin pool is keyed by its users joined with commas (`"wang,li,zhao"`); the
+/// plan returns advanced counters in [`Plan::counters`] for the host to store.
+///
+/// ```
+/// use crm_rules::Context;
+/// let ctx = Context::default().counter("wang,li", 7).load("wang", 12).load("li", 3);
+/// assert_eq!(ctx.counters["wang,li"], 7);
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Context {
+    /// Round-robin pool key → how many assignments the pool has made.
+    #[serde(default)]
+    pub counters: IndexMap<String, u64>,
+    /// User → open items (leads, tasks) for least-loaded assignment; missing users have 0.
+    #[serde(default)]
+    pub loads: IndexMap<String, u32>,
+}
+
+impl Context {
+    /// Sets a pool's round-robin counter.
+    pub fn counter(mut self, pool: impl Into<String>, value: u64) -> Context {
+        self.counters.insert(pool.into(), value);
+        self
+    }
+
+    /// Sets a user's open work.
+    pub fn load(mut self, user: impl Into<String>, open: u32) -> Context {
+        self.loads.insert(user.into(), open);
+        self
+    }
+}
+
+static NO_CONTEXT: std::sync::LazyLock<Context> = std::sync::LazyLock::new(Context::default);
+
+/// One evaluation's input: the customer, its engine state, the event and the time.
+#[derive(Clone, Copy, Debug)]
+pub struct Input<'a> {
+    /// The customer's id (for idempotency keys, hash assignment and A/B variants).
+    pub customer_id: &'a str,
+    /// The customer as stored before the event.
+    pub record: &'a Record,
+    /// The customer's engine state from the last plan (or [`CustomerState::new`]).
+    pub state: &'a CustomerState,
+    /// The event.
+    pub event: &'a Event,
+    /// The current time (cooldowns, due times, time conditions).
+    pub now: DateTime<Utc>,
+    /// Assignment counters and loads.
+    pub context: &'a Context,
+    /// Whether to trace every candidate rule in [`Plan::trace`].
+    pub explain: bool,
+}
+
+impl<'a> Input<'a> {
+    /// An input with an empty context and no trace.
+    pub fn new(
+        customer_id: &'a str,
+        record: &'a Record,
+        state: &'a CustomerState,
+        event: &'a Event,
+        now: DateTime<Utc>,
+    ) -> Input<'a> {
+        Input {
+            customer_id,
+            record,
+            state,
+            event,
+            now,
+            context: &NO_CONTEXT,
+            explain: false,
+        }
+    }
+
+    /// Sets the assignment context.
+    pub fn context(mut self, context: &'a Context) -> Input<'a> {
+        self.context = context;
+        self
+    }
+
+    /// Turns the trace on or off.
+    pub fn explain(mut self, on: bool) -> Input<'a> {
+        self.explain = on;
+        self
+    }
+}
+
+/// Builds an [`Engine`]; see [`Engine::builder`].
+#[derive(Clone, Debug)]
+pub struct EngineBuilder {
+    schema: Schema,
+    rules: RuleSet,
+    cascade_depth: usize,
+    limits: Limits,
+}
+
+impl EngineBuilder {
+    /// Sets the rule set.
+    pub fn rules(mut self, rules: RuleSet) -> EngineBuilder {
+        self.rules = rules;
+        self
+    }
+
+    /// Sets the cascade depth limit (default [`DEFAULT_CASCADE_DEPTH`]).
+    pub fn cascade_depth(mut self, depth: usize) -> EngineBuilder {
+        self.cascade_depth = depth;
+        self
+    }
+
+    /// Sets the limits rules are compiled with.
+    pub fn limits(mut self, limits: Limits) -> EngineBuilder {
+        self.limits = limits;
+        self
+    }
+
+    /// Compiles the rules against the schema and builds the engine.
+    ///
+    /// # Errors
+    /// Every problem of the rule set, as [`RuleSet::compile`] reports them.
+    pub fn build(self) -> Result<Engine, BuildError> {
+        let rules = self.rules.compile_with(&self.schema, &self.limits)?;
+        let warnings = cycles::find(&rules, &self.schema);
+        let mut counted: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
+        let mut count_keys = Vec::with_capacity(rules.rules.len());
+        let mut by_id = HashMap::with_capacity(rules.rules.len());
+        for (r, rule) in rules.rules.iter().enumerate() {
+            by_id.insert(rule.id.to_string(), r as u32);
+            let mut keys = Vec::with_capacity(rule.counts.len());
+            for (slot, spec) in rule.counts.iter().enumerate() {
+                counted
+                    .entry(spec.event.clone())
+                    .or_default()
+                    .push((r as u32, slot as u32));
+                keys.push(format!("{}#{slot}", rule.id));
+            }
+            count_keys.push(keys);
+        }
+        Ok(Engine {
+            schema: self.schema,
+            rules,
+            cascade_depth: self.cascade_depth,
+            warnings,
+            counted,
+            count_keys,
+            by_id,
+        })
+    }
+}
+
+/// A compiled rule set with its schema, ready to evaluate events. `Send + Sync` and
+/// immutable: share it in an `Arc`, and swap rule sets by building a new engine and
+/// replacing the `Arc`.
+///
+/// # Evaluation order
+///
+/// For one event:
+/// 1. The event's field changes ([`Event::changes`]) apply to the customer; the values
+///    before stay readable through `old` operands.
+/// 2. Behaviour counters record the event.
+/// 3. Candidate rules are those triggered by the event's kind and by its field changes
+///    (`field_changed`, with `from` matching the value before and `to` the value after).
+/// 4. Candidates are considered in order of priority, higher first, ties broken by the
+///    rule's position in the rule set. Each passes, in order: enabled; valid at the event's
+///    time (`valid_from` ≤ time < `valid_until`); the trigger's `where`; not already fired
+///    in this evaluation (unless `repeat_in_cascade`); not stopped (the stop condition is
+///    checked now, and once it holds the rule stays stopped for the customer and its
+///    timers and sequences are cancelled); under `max_fires`; out of its cooldown; in
+///    scope; its condition (for `when_becomes_true`: false at its last evaluation — or, the
+///    first time, on the customer before the event — and true now); and not preceded by a
+///    rule of its exclusive group that fired (then it is suppressed).
+/// 5. A rule fires: its actions are planned in their order. A `set_field` or
+///    `assign_owner` on a field that a rule earlier in this order already wrote is dropped
+///    and reported in [`Plan::overridden`]: the higher-priority write wins. Increments and
+///    tag changes compose.
+/// 6. Field changes made by the rules are field-change events for the next round,
+///    breadth-first, up to the cascade depth limit; the plan says when the limit cut a
+///    cascade short ([`Plan::cascade_limit`]).
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_rules::{CustomerState, Engine, Event, Input, RuleSet, Schema};
+/// let schema = Schema::from_json(r#"{"owner_field": "负责人", "fields": [
+///   {"name": "客户名称", "type": "text"},
+///   {"name": "负责人", "type": "member"},
+///   {"name": "区域", "type": "single_choice", "options": ["华东", "华南"]}
+/// ]}"#)?;
+/// let rules = RuleSet::from_json(r#"{"rules": [{
+///   "id": "east", "name": "华东线索分配",
+///   "trigger": {"type": "event", "event": "lead_created"},
+///   "when": {"field": "区域", "op": "eq", "value": "华东"},
+///   "actions": [{"type": "assign_owner", "strategy": {"type": "fixed", "user": "wang"}},
+///               {"type": "create_task", "title": "联系 {{客户名称}}", "due_in": "1d"}]
+/// }]}"#)?;
+/// let engine = Engine::builder(schema).rules(rules).build()?;
+/// let customer = engine.schema().record([("客户名称", "华为"), ("区域", "华东")])?;
+/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+/// let event = Event::new("lead_created", "evt-1", now);
+/// let plan = engine.evaluate(&Input::new("C001", &customer, &CustomerState::new(), &event, now));
+/// assert_eq!(plan.actions.len(), 2);
+/// assert_eq!(plan.changes[0].field, "负责人");
+/// assert_eq!(plan.changes[0].new.as_text(), Some("wang"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Engine {
+    schema: Schema,
+    rules: CompiledRules,
+    cascade_depth: usize,
+    warnings: Vec<Warning>,
+    /// Event kind → (rule, count slot) of the behaviour counts it feeds.
+    counted: HashMap<String, Vec<(u32, u32)>>,
+    /// Per rule, the state key of each count slot.
+    count_keys: Vec<Vec<String>>,
+    by_id: HashMap<String, u32>,
+}
+
+impl Engine {
+    /// Starts building an engine for a schema; add rules with [`EngineBuilder::rules`].
+    pub fn builder(schema: Schema) -> EngineBuilder {
+        EngineBuilder {
+            schema,
+            rules: RuleSet::default(),
+            cascade_depth: DEFAULT_CASCADE_DEPTH,
+            limits: Limits::default(),
+        }
+    }
+
+    /// The schema.
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The compiled rules.
+    pub fn rules(&self) -> &CompiledRules {
+        &self.rules
+    }
+
+    /// Possible cycles between rules, found when building.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// Evaluates an event for a customer and returns the plan. Never fails: problems with
+    /// the input (an unknown field in the event's changes) are skipped and listed in
+    /// [`Plan::warnings`]; an event that matches nothing gives an empty plan.
+    pub fn evaluate(&self, input: &Input<'_>) -> Plan {
+        run::Run::new(self, input).event()
+    }
+}

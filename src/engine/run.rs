@@ -1,0 +1,500 @@
+//! One evaluation: the event's changes, the candidate rules round by round, and the plan.
+
+use std::borrow::Cow;
+
+use crate::condition::{eval, Facts, Node};
+use crate::engine::explain::{explain, ConditionTrace, Outcome, TraceEntry};
+use crate::engine::{CustomerState, Engine, Input};
+use crate::plan::{CascadeLimit, FieldChange, Plan, Suppressed, Timer};
+use crate::rule::FireMode;
+use crate::ruleset::{CompiledRule, CompiledTrigger};
+use crate::schema::{is_of_kind, FieldId, Record};
+use crate::value::Value;
+
+/// The working memory of one evaluation.
+pub(crate) struct Run<'e, 'i> {
+    pub e: &'e Engine,
+    pub input: &'i Input<'i>,
+    /// The customer as the evaluation has changed it so far.
+    pub record: Cow<'i, Record>,
+    /// The new state, once anything in it changed.
+    state: Option<CustomerState>,
+    pub plan: Plan,
+    /// Rules fired in this evaluation.
+    fired: Vec<u32>,
+    /// Exclusive groups that fired, with the rule that fired for each.
+    group_winners: Vec<(u32, u32)>,
+    /// The rule whose `set_field`/`assign_owner` first wrote each field.
+    pub writers: Vec<(FieldId, u32)>,
+    /// Fields changed in this evaluation, in order of first change.
+    touched: Vec<FieldId>,
+    /// Fields changed in the current round, with their value when the round began.
+    round_changes: Vec<(FieldId, Value)>,
+    /// Users assigned by least-loaded assignment in this evaluation.
+    pub assigned: Vec<(String, u32)>,
+    pub trace: Option<Vec<TraceEntry>>,
+    pub round: usize,
+}
+
+impl<'e, 'i> Run<'e, 'i> {
+    pub fn new(e: &'e Engine, input: &'i Input<'i>) -> Run<'e, 'i> {
+        Run {
+            e,
+            input,
+            record: Cow::Borrowed(input.record),
+            state: None,
+            plan: Plan::default(),
+            fired: Vec::new(),
+            group_winners: Vec::new(),
+            writers: Vec::new(),
+            touched: Vec::new(),
+            round_changes: Vec::new(),
+            assigned: Vec::new(),
+            trace: input.explain.then(Vec::new),
+            round: 0,
+        }
+    }
+
+    pub fn state(&self) -> &CustomerState {
+        self.state.as_ref().unwrap_or(self.input.state)
+    }
+
+    pub fn state_mut(&mut self) -> &mut CustomerState {
+        self.state.get_or_insert_with(|| self.input.state.clone())
+    }
+
+    /// Sets a field of the working record, noting the change.
+    pub fn set(&mut self, field: FieldId, value: Value) {
+        if self.record.get(field) == &value {
+            return;
+        }
+        let old = self.record.to_mut().set(field, value);
+        if !self.touched.contains(&field) {
+            self.touched.push(field);
+        }
+        if !self.round_changes.iter().any(|(f, _)| *f == field) {
+            self.round_changes.push((field, old));
+        }
+    }
+
+    /// Evaluates the event and returns the plan.
+    pub fn event(mut self) -> Plan {
+        self.apply_event_changes();
+        self.record_counts();
+        let e = self.e;
+        let kind_rules: &[u32] = e
+            .rules
+            .by_event
+            .get(&self.input.event.kind)
+            .map_or(&[], Vec::as_slice);
+        if self.round_changes.is_empty() {
+            // The common case: no field changes, candidates already in priority order.
+            for &r in kind_rules {
+                self.consider(r);
+            }
+        } else {
+            let mut candidates = kind_rules.to_vec();
+            candidates.extend(self.field_candidates());
+            self.sort(&mut candidates);
+            self.round_changes.clear();
+            for r in candidates {
+                self.consider(r);
+            }
+        }
+        self.cascade();
+        self.finish()
+    }
+
+    /// Applies the event's field changes to the working record.
+    fn apply_event_changes(&mut self) {
+        let input = self.input;
+        for (name, value) in &input.event.changes {
+            let Some(id) = self.e.schema.field_id(name) else {
+                self.plan.warnings.push(format!(
+                    "unknown field {name:?} in the event's changes: skipped"
+                ));
+                continue;
+            };
+            let kind = self.e.schema.field(id).map(|f| f.field_type.kind());
+            if kind.is_some_and(|k| !is_of_kind(k, value)) {
+                self.plan.warnings.push(format!(
+                    "{name}: {} is the wrong type for the field: skipped",
+                    value.kind_name()
+                ));
+                continue;
+            }
+            self.set(id, value.clone());
+        }
+    }
+
+    /// Records the event in the behaviour counters that count its kind.
+    fn record_counts(&mut self) {
+        let e = self.e;
+        let input = self.input;
+        let Some(counted) = e.counted.get(&input.event.kind) else {
+            return;
+        };
+        for &(r, slot) in counted {
+            let rule = &e.rules.rules[r as usize];
+            let Some(spec) = rule.counts.get(slot as usize) else {
+                continue;
+            };
+            let facts = Facts::new(&self.record, input.now)
+                .with_event(input.event)
+                .with_previous(input.record);
+            if spec
+                .filter
+                .as_ref()
+                .is_some_and(|f| !eval::holds(f, &facts))
+            {
+                continue;
+            }
+            let key = &e.count_keys[r as usize][slot as usize];
+            let keep = spec.at_least.max(1) as usize;
+            let since = spec.within.before(input.now);
+            let state = self.state_mut();
+            let times = state.counters.entry(key.clone()).or_default();
+            times.push(input.event.time);
+            times.sort();
+            times.retain(|t| *t >= since);
+            if times.len() > keep {
+                times.drain(..times.len() - keep);
+            }
+        }
+    }
+
+    /// The behaviour counts a rule's conditions read, at now.
+    fn counts(&self, r: u32) -> Vec<u32> {
+        let rule = &self.e.rules.rules[r as usize];
+        let now = self.input.now;
+        rule.counts
+            .iter()
+            .zip(&self.e.count_keys[r as usize])
+            .map(|(spec, key)| {
+                let since = spec.within.before(now);
+                self.state().counters.get(key).map_or(0, |ts| {
+                    ts.iter().filter(|t| **t >= since && **t <= now).count() as u32
+                })
+            })
+            .collect()
+    }
+
+    /// Rules triggered by the current round's field changes.
+    fn field_candidates(&self) -> Vec<u32> {
+        let mut out = Vec::new();
+        for (field, old) in &self.round_changes {
+            let new = self.record.get(*field);
+            if old == new {
+                continue;
+            }
+            for &r in &self.e.rules.by_field[field.index()] {
+                if let CompiledTrigger::FieldChanged { from, to, .. } =
+                    &self.e.rules.rules[r as usize].trigger
+                {
+                    let from_ok = from.as_ref().is_none_or(|v| old.same(v));
+                    let to_ok = to.as_ref().is_none_or(|v| new.same(v));
+                    if from_ok && to_ok {
+                        out.push(r);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Orders candidates by priority (higher first), then position; removes repeats.
+    fn sort(&self, candidates: &mut Vec<u32>) {
+        let rules = &self.e.rules.rules;
+        candidates.sort_by_key(|r| (std::cmp::Reverse(rules[*r as usize].priority), *r));
+        candidates.dedup();
+    }
+
+    /// Follows field changes made by rules, breadth-first, up to the depth limit.
+    fn cascade(&mut self) {
+        loop {
+            if self.round_changes.is_empty() {
+                return;
+            }
+            let mut candidates = self.field_candidates();
+            self.sort(&mut candidates);
+            if candidates.is_empty() {
+                return;
+            }
+            if self.round >= self.e.cascade_depth {
+                let rules = &self.e.rules.rules;
+                let fields = self
+                    .round_changes
+                    .iter()
+                    .filter_map(|(f, _)| self.e.schema.field(*f).map(|d| d.name.clone()))
+                    .collect();
+                let names = candidates
+                    .iter()
+                    .map(|r| rules[*r as usize].id.clone())
+                    .collect();
+                if let Some(trace) = &mut self.trace {
+                    for r in &candidates {
+                        let rule = &rules[*r as usize];
+                        trace.push(entry(rule, self.round + 1, Outcome::CascadeLimit, None));
+                    }
+                }
+                self.plan.cascade_limit = Some(CascadeLimit {
+                    depth: self.e.cascade_depth,
+                    fields,
+                    rules: names,
+                });
+                return;
+            }
+            self.round += 1;
+            self.round_changes.clear();
+            for r in candidates {
+                self.consider(r);
+            }
+        }
+    }
+
+    fn outcome(
+        &mut self,
+        rule: &CompiledRule,
+        outcome: Outcome,
+        condition: Option<ConditionTrace>,
+    ) {
+        if let Some(trace) = &mut self.trace {
+            trace.push(entry(rule, self.round, outcome, condition));
+        }
+    }
+
+    /// Evaluates a condition; with a trace on, also explains it.
+    fn check(
+        &self,
+        node: &Node,
+        facts: &Facts<'_>,
+        rule: &CompiledRule,
+    ) -> (bool, Option<ConditionTrace>) {
+        if self.trace.is_some() {
+            let (r, t) = explain(node, facts, &self.e.schema, &rule.counts, false);
+            (r, Some(t))
+        } else {
+            (eval::holds(node, facts), None)
+        }
+    }
+
+    /// Considers one candidate rule: every gate in order, then fires it.
+    fn consider(&mut self, r: u32) {
+        let e = self.e;
+        let input = self.input;
+        let rule = &e.rules.rules[r as usize];
+        if !rule.enabled {
+            return self.outcome(rule, Outcome::Disabled, None);
+        }
+        let time = input.event.time;
+        if let Some(valid_from) = rule.valid_from.filter(|f| time < *f) {
+            return self.outcome(rule, Outcome::NotYetValid { valid_from }, None);
+        }
+        if let Some(valid_until) = rule.valid_until.filter(|u| time >= *u) {
+            return self.outcome(rule, Outcome::Expired { valid_until }, None);
+        }
+        if !rule.repeat_in_cascade && self.fired.contains(&r) {
+            return self.outcome(rule, Outcome::AlreadyFired, None);
+        }
+        let counts = if rule.counts.is_empty() {
+            Vec::new()
+        } else {
+            self.counts(r)
+        };
+        let mut facts = Facts::new(&self.record, input.now)
+            .with_event(input.event)
+            .with_previous(input.record);
+        facts.counts = &counts;
+        if let CompiledTrigger::Event {
+            filter: Some(filter),
+            ..
+        } = &rule.trigger
+        {
+            let (ok, t) = self.check(filter, &facts, rule);
+            if !ok {
+                return self.outcome(rule, Outcome::FilterFalse, t);
+            }
+        }
+        let stateful = rule.stop_when.is_some()
+            || rule.max_fires.is_some()
+            || rule.cooldown.is_some()
+            || rule.fire == FireMode::WhenBecomesTrue;
+        let rule_state = if stateful {
+            self.state().rules.get(&*rule.id)
+        } else {
+            None
+        };
+        if rule_state.is_some_and(|s| s.stopped) {
+            return self.outcome(rule, Outcome::Stopped, None);
+        }
+        if let Some(stop) = &rule.stop_when {
+            let (stop_now, t) = self.check(stop, &facts, rule);
+            if stop_now {
+                self.stop(r);
+                return self.outcome(rule, Outcome::Stopped, t);
+            }
+        }
+        if let Some(max_fires) = rule
+            .max_fires
+            .filter(|m| rule_state.is_some_and(|s| s.fires >= *m))
+        {
+            return self.outcome(rule, Outcome::MaxFires { max_fires }, None);
+        }
+        if let (Some(cooldown), Some(last)) = (rule.cooldown, rule_state.and_then(|s| s.last_fired))
+        {
+            let until = cooldown.after(last);
+            if input.now < until {
+                return self.outcome(rule, Outcome::CoolingDown { until }, None);
+            }
+        }
+        if let Some(scope) = &rule.scope {
+            let (ok, t) = self.check(scope, &facts, rule);
+            if !ok {
+                return self.outcome(rule, Outcome::OutOfScope, t);
+            }
+        }
+        let mut condition_trace = None;
+        if let Some(when) = &rule.when {
+            let (holds, t) = self.check(when, &facts, rule);
+            condition_trace = t;
+            if rule.fire == FireMode::WhenBecomesTrue {
+                let held_before = rule_state.and_then(|s| s.held).unwrap_or_else(|| {
+                    let mut before = Facts::new(input.record, input.now).with_event(input.event);
+                    before.counts = &counts;
+                    eval::holds(when, &before)
+                });
+                if rule_state.and_then(|s| s.held) != Some(holds) {
+                    self.state_mut().rule_mut(&rule.id).held = Some(holds);
+                }
+                if holds && held_before {
+                    return self.outcome(rule, Outcome::AlreadyTrue, condition_trace);
+                }
+            }
+            if !holds {
+                return self.outcome(rule, Outcome::ConditionFalse, condition_trace);
+            }
+        }
+        if let Some(group) = rule.group {
+            if let Some(&(_, winner)) = self.group_winners.iter().find(|(g, _)| *g == group) {
+                let by_rule = e.rules.rules[winner as usize].id.clone();
+                let group = e
+                    .rules
+                    .groups
+                    .get(group as usize)
+                    .cloned()
+                    .unwrap_or_default();
+                self.plan.suppressed.push(Suppressed {
+                    rule_id: rule.id.clone(),
+                    group: group.clone(),
+                    by_rule: by_rule.clone(),
+                });
+                return self.outcome(
+                    rule,
+                    Outcome::Suppressed { group, by_rule },
+                    condition_trace,
+                );
+            }
+            self.group_winners.push((group, r));
+        }
+        self.fire(r, condition_trace);
+    }
+
+    /// Fires a rule: records it, then plans its actions.
+    fn fire(&mut self, r: u32, condition: Option<ConditionTrace>) {
+        let rule = &self.e.rules.rules[r as usize];
+        self.fired.push(r);
+        if rule.max_fires.is_some() || rule.cooldown.is_some() {
+            let now = self.input.now;
+            let s = self.state_mut().rule_mut(&rule.id);
+            s.fires = s.fires.saturating_add(1);
+            if rule.cooldown.is_some() {
+                s.last_fired = Some(now);
+            }
+        }
+        let overridden_before = self.plan.overridden.len();
+        self.actions(r, &rule.actions, "");
+        if let Some(trace) = &mut self.trace {
+            let mut t = entry(rule, self.round, Outcome::Fired, condition);
+            t.overridden = self.plan.overridden[overridden_before..].to_vec();
+            trace.push(t);
+        }
+    }
+
+    /// Marks a rule stopped for the customer and cancels its timers and sequences.
+    fn stop(&mut self, r: u32) {
+        let rule = &self.e.rules.rules[r as usize];
+        let id = rule.id.to_string();
+        let state = self.state_mut();
+        state.rule_mut(&id).stopped = true;
+        let sequences: Vec<String> = state
+            .sequences
+            .iter()
+            .filter(|(_, s)| s.rule == id)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in &sequences {
+            state.sequences.shift_remove(key);
+        }
+        self.plan.timers.push(Timer::Cancel {
+            key: format!("rule:{id}"),
+        });
+        for key in sequences {
+            self.plan.timers.push(Timer::Cancel {
+                key: format!("seq:{key}"),
+            });
+        }
+    }
+
+    /// Net changes, the new state (pruned of rules no longer in the set), the trace.
+    fn finish(mut self) -> Plan {
+        let schema = &self.e.schema;
+        for field in &self.touched {
+            let old = self.input.record.get(*field);
+            let new = self.record.get(*field);
+            if old != new {
+                if let Some(def) = schema.field(*field) {
+                    let old = if def.sensitive {
+                        Value::Text(crate::schema::mask(old))
+                    } else {
+                        old.clone()
+                    };
+                    self.plan.changes.push(FieldChange {
+                        field: def.name.clone(),
+                        old,
+                        new: new.clone(),
+                    });
+                }
+            }
+        }
+        if let Some(mut state) = self.state.take() {
+            let by_id = &self.e.by_id;
+            state.rules.retain(|id, _| by_id.contains_key(id));
+            state.counters.retain(|key, _| {
+                key.rsplit_once('#')
+                    .is_some_and(|(id, _)| by_id.contains_key(id))
+            });
+            state.sequences.retain(|_, s| by_id.contains_key(&s.rule));
+            if &state != self.input.state {
+                self.plan.state = Some(state);
+            }
+        }
+        self.plan.trace = self.trace.take();
+        self.plan
+    }
+}
+
+fn entry(
+    rule: &CompiledRule,
+    round: usize,
+    outcome: Outcome,
+    condition: Option<ConditionTrace>,
+) -> TraceEntry {
+    TraceEntry {
+        rule_id: rule.id.clone(),
+        rule_name: rule.name.clone(),
+        round,
+        outcome,
+        condition,
+        overridden: Vec::new(),
+    }
+}

@@ -1,0 +1,326 @@
+//! The output of an evaluation: what the host should do, and why.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::{Serialize, Serializer};
+
+use crate::engine::CustomerState;
+use crate::rule::{Channel, TaskPriority};
+use crate::value::Value;
+
+/// A stable idempotency key: the same customer, event, rule and action always give the
+/// same key, on every run and machine. Printed and serialized as 16 hex digits.
+///
+/// The key is the 64-bit FNV-1a hash of the customer id, the event id, the rule id, the
+/// cascade round the rule fired in (8 bytes, little-endian), the path of an A/B variant
+/// the action sits in (`1/variant:B/`, empty at the top) and the action's position in its
+/// list (8 bytes, little-endian), each followed by a zero byte, then passed through the
+/// SplitMix64 finalizer. A host that runs a plan twice can skip actions whose key it has
+/// already executed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ActionKey(pub u64);
+
+impl fmt::Display for ActionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl Serialize for ActionKey {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Serializes a value as JSON (dates as `YYYY-MM-DD`, instants as RFC 3339).
+fn value_json<S: Serializer>(v: &Value, serializer: S) -> Result<S::Ok, S::Error> {
+    v.to_json().serialize(serializer)
+}
+
+/// A recipient, resolved as far as the crate can: users by id; roles and customer
+/// contacts are left for the host to look up.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolvedRecipient {
+    /// A user, by id (the owner and member fields resolve to this).
+    User(String),
+    /// Everyone with a role.
+    Role(String),
+    /// The customer, at the address in this phone or e-mail field (not copied into the
+    /// plan, so that a sensitive value never appears in it).
+    Contact(String),
+    /// A member field (the owner, or another) that holds no user: the host decides.
+    Unassigned(String),
+}
+
+/// One field a sync action sends.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SyncField {
+    /// The customer field.
+    pub field: String,
+    /// The field name in the target system.
+    pub target: String,
+    /// The value; masked when the field is sensitive (the host reads the record for it).
+    #[serde(serialize_with = "value_json")]
+    pub value: Value,
+    /// Whether the value is masked.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub masked: bool,
+}
+
+/// An action with everything resolved: rendered texts, absolute times, chosen users.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ResolvedAction {
+    /// Set a field. The net result is also in [`Plan::changes`].
+    SetField {
+        /// The field.
+        field: String,
+        /// The new value.
+        #[serde(serialize_with = "value_json")]
+        value: Value,
+    },
+    /// A field was added to; the value after the addition.
+    Increment {
+        /// The field.
+        field: String,
+        /// The amount added.
+        #[serde(serialize_with = "value_json")]
+        by: Value,
+        /// The value after.
+        #[serde(serialize_with = "value_json")]
+        value: Value,
+    },
+    /// Add a tag.
+    AddTag {
+        /// The field.
+        field: String,
+        /// The tag.
+        tag: String,
+    },
+    /// Remove a tag.
+    RemoveTag {
+        /// The field.
+        field: String,
+        /// The tag.
+        tag: String,
+    },
+    /// Assign an owner.
+    AssignOwner {
+        /// The member field written.
+        field: String,
+        /// The chosen user.
+        user: String,
+        /// How: `fixed`, `table`, `round_robin`, `least_loaded`, `hash`.
+        strategy: &'static str,
+    },
+    /// Create a task.
+    CreateTask {
+        /// The rendered title.
+        title: String,
+        /// The rendered description.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        /// Who does it.
+        assignee: ResolvedRecipient,
+        /// When it is due.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        due: Option<DateTime<Utc>>,
+        /// Its priority.
+        priority: TaskPriority,
+    },
+    /// Send a notification.
+    Notify {
+        /// The channel.
+        channel: Channel,
+        /// The recipients.
+        to: Vec<ResolvedRecipient>,
+        /// The copied recipients.
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        cc: Vec<ResolvedRecipient>,
+        /// The rendered subject.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        /// The rendered message.
+        message: String,
+    },
+    /// Push fields to another system.
+    Sync {
+        /// The target system.
+        target: String,
+        /// The fields, in mapping order.
+        fields: Vec<SyncField>,
+    },
+    /// Ask for approval of a change, which is not applied.
+    RequestApproval {
+        /// The field.
+        field: String,
+        /// The value it would get.
+        #[serde(serialize_with = "value_json")]
+        value: Value,
+        /// Who approves.
+        approver: ResolvedRecipient,
+        /// The rendered reason.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A sequence started; its first step is due at the timer in [`Plan::timers`].
+    StartSequence {
+        /// The sequence id.
+        sequence: String,
+        /// When the first step is due.
+        first_due: DateTime<Utc>,
+    },
+    /// The customer is in this variant of an experiment; the variant's actions follow.
+    AbSplit {
+        /// The experiment id.
+        experiment: String,
+        /// The variant's name.
+        variant: String,
+    },
+    /// A host-defined action.
+    Custom {
+        /// The host's name for it.
+        kind: Arc<str>,
+        /// The payload, as written in the rule.
+        payload: Arc<serde_json::Value>,
+    },
+}
+
+/// One action to run, with the rule that produced it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PlannedAction {
+    /// The rule's id.
+    pub rule_id: Arc<str>,
+    /// The rule's name.
+    pub rule_name: Arc<str>,
+    /// The idempotency key.
+    pub key: ActionKey,
+    /// The action.
+    pub action: ResolvedAction,
+}
+
+/// The net change of one field over the whole evaluation.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FieldChange {
+    /// The field.
+    pub field: String,
+    /// The value before the event (masked if the field is sensitive).
+    #[serde(serialize_with = "value_json")]
+    pub old: Value,
+    /// The value after.
+    #[serde(serialize_with = "value_json")]
+    pub new: Value,
+}
+
+/// A timer the host sets or cancels, by key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Timer {
+    /// Wake the engine for this customer at `at` (replacing a timer of the same key).
+    Set {
+        /// The timer's key (`seq:onboarding`).
+        key: String,
+        /// When.
+        at: DateTime<Utc>,
+    },
+    /// Cancel the timer of this key.
+    Cancel {
+        /// The timer's key.
+        key: String,
+    },
+}
+
+/// A write that lost to a higher-priority rule's write to the same field.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Overridden {
+    /// The rule whose write was dropped.
+    pub rule_id: Arc<str>,
+    /// The field.
+    pub field: String,
+    /// The value it would have written.
+    #[serde(serialize_with = "value_json")]
+    pub value: Value,
+    /// The rule whose write stands.
+    pub by_rule: Arc<str>,
+}
+
+/// A rule that matched but did not fire because another rule of its exclusive group did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Suppressed {
+    /// The suppressed rule.
+    pub rule_id: Arc<str>,
+    /// The group.
+    pub group: String,
+    /// The rule that fired for the group.
+    pub by_rule: Arc<str>,
+}
+
+/// The cascade of field changes reached its depth limit: the work done so far is in the
+/// plan; these changes were not followed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CascadeLimit {
+    /// The limit (rounds of field-change events after the first).
+    pub depth: usize,
+    /// The fields whose changes were left unfollowed.
+    pub fields: Vec<String>,
+    /// The rules those changes would have triggered.
+    pub rules: Vec<Arc<str>>,
+}
+
+/// What the host should do for one event, in order, with why.
+///
+/// An event that matches nothing gives an empty plan (no actions, no changes, no new
+/// state), never an error.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Plan {
+    /// The actions, in execution order: by cascade round, then priority (higher first),
+    /// then position in the rule set; a rule's actions in their written order.
+    pub actions: Vec<PlannedAction>,
+    /// The net field changes (the event's own and the rules'), in order of first change.
+    pub changes: Vec<FieldChange>,
+    /// Timers to set or cancel.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub timers: Vec<Timer>,
+    /// Writes that lost to a higher-priority write.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub overridden: Vec<Overridden>,
+    /// Rules suppressed by their exclusive group.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suppressed: Vec<Suppressed>,
+    /// Set when the cascade stopped at its depth limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cascade_limit: Option<CascadeLimit>,
+    /// Round-robin counters advanced by assignments: pool key → new counter value, for
+    /// the host to store.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub counters: Vec<(String, u64)>,
+    /// Problems with the input that were skipped (an unknown field in the event's
+    /// changes, a value of the wrong type).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+    /// The customer's new engine state, when it changed; store it in place of the old.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<CustomerState>,
+    /// With `explain`: every candidate rule and its outcome.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<crate::engine::TraceEntry>>,
+}
+
+impl Plan {
+    /// Whether the plan asks for nothing.
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+            && self.changes.is_empty()
+            && self.timers.is_empty()
+            && self.state.is_none()
+    }
+
+    /// The plan as one line of JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
