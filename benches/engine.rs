@@ -18,23 +18,62 @@ use crm_rules::{CustomerState, Engine, Event, Input, Plan, Record, RuleSet, Sche
 use serde_json::{json, Value as Json};
 
 const STATUS: [&str; 6] = ["new", "contacted", "interested", "hot", "won", "lost"];
-const INDUSTRY: [&str; 10] =
-    ["it", "manufacturing", "retail", "education", "finance", "health", "logistics", "energy", "media", "gov"];
+const INDUSTRY: [&str; 10] = [
+    "it",
+    "manufacturing",
+    "retail",
+    "education",
+    "finance",
+    "health",
+    "logistics",
+    "energy",
+    "media",
+    "gov",
+];
 const REGION: [&str; 6] = ["east", "south", "north", "west", "central", "overseas"];
 const SOURCE: [&str; 6] = ["form", "expo", "web", "referral", "ecommerce", "social"];
 const GRADE: [&str; 3] = ["A", "B", "C"];
 const TAGS: [&str; 10] = [
-    "vip", "price_sensitive", "competitor", "complaint", "renewal", "partner", "long_term", "new_buyer", "sleeping",
+    "vip",
+    "price_sensitive",
+    "competitor",
+    "complaint",
+    "renewal",
+    "partner",
+    "long_term",
+    "new_buyer",
+    "sleeping",
     "manual",
 ];
 const EVENTS: [&str; 12] = [
-    "lead_created", "email_opened", "page_viewed", "form_submitted", "stage_changed", "call_failed", "order_placed",
-    "survey_submitted", "payment_due", "login", "complaint", "profile_updated",
+    "lead_created",
+    "email_opened",
+    "page_viewed",
+    "form_submitted",
+    "stage_changed",
+    "call_failed",
+    "order_placed",
+    "survey_submitted",
+    "payment_due",
+    "login",
+    "complaint",
+    "profile_updated",
 ];
-const NUMS: [(&str, i64); 4] = [("budget", 1_000_000), ("employees", 5000), ("follow_ups", 20), ("days_since_created", 365)];
+const NUMS: [(&str, i64); 4] = [
+    ("budget", 1_000_000),
+    ("employees", 5000),
+    ("follow_ups", 20),
+    ("days_since_created", 365),
+];
 
 fn enums() -> [(&'static str, &'static [&'static str]); 5] {
-    [("status", &STATUS), ("industry", &INDUSTRY), ("region", &REGION), ("source", &SOURCE), ("grade", &GRADE)]
+    [
+        ("status", &STATUS),
+        ("industry", &INDUSTRY),
+        ("region", &REGION),
+        ("source", &SOURCE),
+        ("grade", &GRADE),
+    ]
 }
 
 /// The W1 customer schema.
@@ -109,8 +148,12 @@ fn synthetic_condition(rng: &mut Rng) -> Json {
             }
             json!({"field": name, "op": "in", "value": values})
         }
-        60..75 => json!({"field": num, "op": "gte", "value": max * (20 + rng.below(50) as i64) / 100}),
-        75..90 => json!({"field": num, "op": "lte", "value": max * (40 + rng.below(50) as i64) / 100}),
+        60..75 => {
+            json!({"field": num, "op": "gte", "value": max * (20 + rng.below(50) as i64) / 100})
+        }
+        75..90 => {
+            json!({"field": num, "op": "lte", "value": max * (40 + rng.below(50) as i64) / 100})
+        }
         _ => json!({"field": "tags", "op": "has_tag", "value": rng.pick(&TAGS)}),
     }
 }
@@ -158,21 +201,42 @@ struct Workload {
     events: Vec<(usize, Event)>,
 }
 
-fn workload(schema: &Schema, customers: &[Json], rules: &[Json], events: &[(usize, String)]) -> Workload {
-    let engine = Engine::builder(schema.clone()).rules(rule_set(rules)).build().expect("W1 rules compile");
+fn workload(
+    schema: &Schema,
+    customers: &[Json],
+    rules: &[Json],
+    events: &[(usize, String)],
+) -> Workload {
+    let engine = Engine::builder(schema.clone())
+        .rules(rule_set(rules))
+        .build()
+        .expect("W1 rules compile");
     let at = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
     Workload {
         engine,
         customers: records(schema, customers),
-        ids: customers.iter().map(|c| c["id"].as_str().unwrap_or_default().to_owned()).collect(),
-        events: events.iter().enumerate().map(|(i, (c, kind))| (*c, Event::new(kind.as_str(), format!("E{i}"), at))).collect(),
+        ids: customers
+            .iter()
+            .map(|c| c["id"].as_str().unwrap_or_default().to_owned())
+            .collect(),
+        events: events
+            .iter()
+            .enumerate()
+            .map(|(i, (c, kind))| (*c, Event::new(kind.as_str(), format!("E{i}"), at)))
+            .collect(),
     }
 }
 
 fn run(w: &Workload, events: &[(usize, Event)], mut each: impl FnMut(&Plan)) {
     let state = CustomerState::new();
     for (c, event) in events {
-        let plan = w.engine.evaluate(&Input::new(&w.ids[*c], &w.customers[*c], &state, event, event.time));
+        let plan = w.engine.evaluate(&Input::new(
+            &w.ids[*c],
+            &w.customers[*c],
+            &state,
+            event,
+            event.time,
+        ));
         each(&plan);
     }
 }
@@ -181,7 +245,11 @@ fn run(w: &Workload, events: &[(usize, Event)], mut each: impl FnMut(&Plan)) {
 fn answer(w: &Workload, events: &[(usize, Event)]) -> (u64, u64) {
     let (mut total, mut h) = (0u64, 0u64);
     run(w, events, |plan| {
-        let mut ids: Vec<u64> = plan.actions.iter().filter_map(|a| a.rule_id[1..].parse().ok()).collect();
+        let mut ids: Vec<u64> = plan
+            .actions
+            .iter()
+            .filter_map(|a| a.rule_id[1..].parse().ok())
+            .collect();
         ids.sort_unstable();
         total += ids.len() as u64;
         for id in ids {
@@ -195,35 +263,61 @@ fn bench_synthetic(c: &mut Criterion) {
     let schema = schema();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let customers = synthetic_customers(&mut rng, 10_000);
-    let events: Vec<(usize, String)> = (0..10_000).map(|_| (rng.below(10_000), rng.pick(&EVENTS).to_owned())).collect();
+    let events: Vec<(usize, String)> = (0..10_000)
+        .map(|_| (rng.below(10_000), rng.pick(&EVENTS).to_owned()))
+        .collect();
     let mut evaluate = c.benchmark_group("evaluate");
     let mut build = Vec::new();
     for n in [10, 100, 1_000, 10_000] {
         let rules = synthetic_rules(&mut rng, n);
         let w = workload(&schema, &customers, &rules, &events);
-        let batch = if n >= 10_000 { &w.events[..1_000] } else { &w.events[..] };
+        let batch = if n >= 10_000 {
+            &w.events[..1_000]
+        } else {
+            &w.events[..]
+        };
         evaluate.throughput(Throughput::Elements(batch.len() as u64));
-        evaluate.bench_with_input(BenchmarkId::from_parameter(n), &w, |b, w| b.iter(|| run(w, black_box(batch), |p| {
-            black_box(p);
-        })));
+        evaluate.bench_with_input(BenchmarkId::from_parameter(n), &w, |b, w| {
+            b.iter(|| {
+                run(w, black_box(batch), |p| {
+                    black_box(p);
+                })
+            })
+        });
         build.push((n, rule_set(&rules), w));
     }
     evaluate.finish();
     let mut no_match = c.benchmark_group("evaluate_no_match");
     for (n, _, w) in &build {
-        let quiet: Vec<(usize, Event)> =
-            w.events[..1_000].iter().map(|(c, e)| (*c, Event::new("newsletter_unsubscribed", e.id.clone(), e.time))).collect();
+        let quiet: Vec<(usize, Event)> = w.events[..1_000]
+            .iter()
+            .map(|(c, e)| {
+                (
+                    *c,
+                    Event::new("newsletter_unsubscribed", e.id.clone(), e.time),
+                )
+            })
+            .collect();
         no_match.throughput(Throughput::Elements(quiet.len() as u64));
-        no_match.bench_with_input(BenchmarkId::from_parameter(n), &quiet, |b, quiet| b.iter(|| run(w, black_box(quiet), |p| {
-            black_box(p);
-        })));
+        no_match.bench_with_input(BenchmarkId::from_parameter(n), &quiet, |b, quiet| {
+            b.iter(|| {
+                run(w, black_box(quiet), |p| {
+                    black_box(p);
+                })
+            })
+        });
     }
     no_match.finish();
     let mut group = c.benchmark_group("build");
     group.sample_size(10);
     for (n, rules, _) in &build {
         group.bench_with_input(BenchmarkId::from_parameter(n), rules, |b, rules| {
-            b.iter(|| Engine::builder(schema.clone()).rules(rules.clone()).build().map(|e| e.rules().len()))
+            b.iter(|| {
+                Engine::builder(schema.clone())
+                    .rules(rules.clone())
+                    .build()
+                    .map(|e| e.rules().len())
+            })
         });
     }
     group.finish();
@@ -234,7 +328,10 @@ fn w1_dir() -> Option<PathBuf> {
         std::env::var_os("W1_DATA").map(PathBuf::from),
         Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/bench/data")),
     ];
-    candidates.into_iter().flatten().find(|d| d.join("expected.json").exists())
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|d| d.join("expected.json").exists())
 }
 
 fn read(path: PathBuf) -> Json {
@@ -248,34 +345,62 @@ fn bench_w1(c: &mut Criterion) {
         return;
     };
     let schema = schema();
-    let customers: Vec<Json> = read(dir.join("customers.json")).as_array().cloned().unwrap_or_default();
+    let customers: Vec<Json> = read(dir.join("customers.json"))
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let events: Vec<(usize, String)> = read(dir.join("events.json"))
         .as_array()
         .map(|a| {
             a.iter()
-                .map(|e| (e["customer"].as_u64().unwrap_or(0) as usize, e["type"].as_str().unwrap_or_default().to_owned()))
+                .map(|e| {
+                    (
+                        e["customer"].as_u64().unwrap_or(0) as usize,
+                        e["type"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
                 .collect()
         })
         .unwrap_or_default();
     let expected = read(dir.join("expected.json"));
     let mut group = c.benchmark_group("w1");
     for n in [10, 100, 1_000, 10_000] {
-        let rules: Vec<Json> = read(dir.join(format!("rules-{n}.json"))).as_array().cloned().unwrap_or_default();
+        let rules: Vec<Json> = read(dir.join(format!("rules-{n}.json")))
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let w = workload(&schema, &customers, &rules, &events);
-        let want = (&expected[n.to_string()]["matches"], &expected[n.to_string()]["checksum"]);
+        let want = (
+            &expected[n.to_string()]["matches"],
+            &expected[n.to_string()]["checksum"],
+        );
         if let (Some(matches), Some(checksum)) = (want.0.as_u64(), want.1.as_u64()) {
             let got = answer(&w, &w.events);
-            assert_eq!(got, (matches, checksum), "w1/{n}: matches and checksum differ from expected.json");
+            assert_eq!(
+                got,
+                (matches, checksum),
+                "w1/{n}: matches and checksum differ from expected.json"
+            );
             eprintln!("w1/{n}: {matches} matches, checksum {checksum}: as expected");
         } else {
             eprintln!("w1/{n}: no expected answer (generate with --full); timing only");
         }
-        let batch = if n >= 10_000 { &w.events[..5_000] } else if n >= 1_000 { &w.events[..20_000] } else { &w.events[..] };
+        let batch = if n >= 10_000 {
+            &w.events[..5_000]
+        } else if n >= 1_000 {
+            &w.events[..20_000]
+        } else {
+            &w.events[..]
+        };
         group.throughput(Throughput::Elements(batch.len() as u64));
         group.sample_size(10);
-        group.bench_with_input(BenchmarkId::from_parameter(n), &w, |b, w| b.iter(|| run(w, black_box(batch), |p| {
-            black_box(p);
-        })));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &w, |b, w| {
+            b.iter(|| {
+                run(w, black_box(batch), |p| {
+                    black_box(p);
+                })
+            })
+        });
     }
     group.finish();
 }

@@ -243,6 +243,26 @@ pub(crate) fn json_problem(
     }
 }
 
+/// Checks that a JSON text is an object before it is read as one, so that a list or a
+/// string gets a plain message rather than one naming the crate's private types.
+pub(crate) fn require_object(text: &str, what: &'static str, shape: &str) -> Result<(), LoadError> {
+    if text.trim_start().starts_with('{') {
+        return Ok(());
+    }
+    let problem = match serde_json::from_str::<serde_json::Value>(text) {
+        Err(e) => json_problem(&e, None, text, 0),
+        Ok(v) => Problem::new(
+            None,
+            "",
+            format!(
+                "expected a JSON object {shape}, found {}",
+                crate::schema::describe_json(&v)
+            ),
+        ),
+    };
+    Err(LoadError::new(what, vec![problem]))
+}
+
 /// The line and column (both from 1; the column in characters) of a byte offset.
 pub(crate) fn position(text: &str, offset: usize) -> (usize, usize) {
     let mut offset = offset.min(text.len());

@@ -896,7 +896,10 @@ fn null_literals_clear_fields_and_match_empty_values() {
         rules.rules[1].trigger,
         Trigger::field_changed("负责人", Some(Json::Null), None)
     );
-    assert_eq!(RuleSet::from_json(&rules.to_json()).unwrap(), rules);
+    assert_eq!(
+        RuleSet::from_json(&rules.to_json().unwrap()).unwrap(),
+        rules
+    );
     assert_eq!(
         problems(
             json!({"trigger": {"type": "field_changed", "field": "负责人", "from": null, "to": null}})

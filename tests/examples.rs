@@ -65,7 +65,7 @@ fn every_example_rule_file_loads_and_compiles_against_the_example_schema() {
         }
         // Written back and read again, the file gives the same rules.
         assert_eq!(
-            RuleSet::from_json(&rules.to_json()).unwrap(),
+            RuleSet::from_json(&rules.to_json().unwrap()).unwrap(),
             rules,
             "{name}"
         );

@@ -1,7 +1,7 @@
 //! Loading rule sets from JSON: syntax errors with line and column, unknown keys, every
 //! broken rule reported with its index, id and name.
 
-use crm_rules::{Action, Condition, FireMode, Rule, RuleSet, Trigger};
+use crm_rules::{Action, Condition, FireMode, Rule, RuleSet, Schema, Trigger};
 
 use crate::common::load_problems;
 
@@ -80,7 +80,7 @@ fn rule_json_leaves_out_defaults() {
         })
     );
     let set = RuleSet::new([full.clone()]);
-    assert_eq!(RuleSet::from_json(&set.to_json()).unwrap(), set);
+    assert_eq!(RuleSet::from_json(&set.to_json().unwrap()).unwrap(), set);
 }
 
 #[test]
@@ -292,7 +292,7 @@ fn bad_durations_and_times_are_load_errors() {
         problems(&one_rule(
             r#"{"id": "a", "name": "A", "trigger": {"type": "event", "event": "e"}, "actions": [], "expiry": {"valid_from": "2024-05-20"}}"#
         )),
-        ["line 2, column 123: rules[0] a \"A\": premature end of input"]
+        ["line 2, column 124: rules[0] a \"A\": expected an RFC 3339 date-time such as 2024-05-20T09:00:00+08:00, found \"2024-05-20\""]
     );
 }
 
@@ -383,4 +383,40 @@ fn size_limits_apply_when_loading() {
         load_problems(&crm_rules::Schema::from_json(&huge).unwrap_err()),
         ["the text is larger than 67108864 bytes"]
     );
+}
+
+#[test]
+fn regression_writing_a_too_deep_condition_is_an_error_not_a_stack_overflow() {
+    let mut c = Condition::field("VIP").eq(true);
+    for _ in 0..10_000 {
+        c = Condition::negate(c);
+    }
+    let err = serde_json::to_string(&c).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "conditions are nested deeper than 60 levels"
+    );
+    let set = RuleSet::new([Rule::new("deep", "深", Trigger::event("lead_created")).when(c)]);
+    assert!(set.to_json().is_err());
+}
+
+#[test]
+fn regression_a_top_level_that_is_not_an_object_is_refused_plainly() {
+    let err = RuleSet::from_json("[]").unwrap_err();
+    assert_eq!(
+        err.problems()[0].to_string(),
+        "expected a JSON object {\"rules\": [...]}, found a list"
+    );
+    let err = RuleSet::from_json("[null, []]").unwrap_err();
+    assert_eq!(
+        err.problems()[0].to_string(),
+        "expected a JSON object {\"rules\": [...]}, found a list"
+    );
+    let err = Schema::from_json("\"abc\"").unwrap_err();
+    assert_eq!(
+        err.problems()[0].to_string(),
+        "expected a JSON object {\"fields\": [...]}, found \"abc\""
+    );
+    let err = Schema::from_json("[1,").unwrap_err();
+    assert_eq!(err.problems()[0].position, Some((1, 3)));
 }

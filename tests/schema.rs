@@ -432,7 +432,7 @@ fn records_from_json_read_by_field_type() {
             "预算: expected a number, found \"100\"",
             "跟进次数: expected an integer, found 1.5",
             "VIP: expected true or false, found \"yes\"",
-            "标签: expected a list of texts, found a list",
+            "标签: expected a list of texts, found 1 at [1]",
             "合同到期日: expected a date (YYYY-MM-DD), found \"2024-13-01\"",
             "客户名字: unknown field",
         ]

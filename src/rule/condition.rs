@@ -486,13 +486,35 @@ impl<'de> Deserialize<'de> for Condition {
     }
 }
 
-impl Serialize for Condition {
+/// The deepest condition nesting written out: deeper trees could not be read back
+/// (JSON readers stop at 128 levels) and would exhaust the stack while being written.
+const MAX_WRITE_DEPTH: usize = 60;
+
+/// A condition at a nesting depth, so that writing refuses trees too deep to read back.
+struct AtDepth<'a>(&'a Condition, usize);
+
+/// A list of conditions at a nesting depth.
+struct ListAtDepth<'a>(&'a [Condition], usize);
+
+impl Serialize for ListAtDepth<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|c| AtDepth(c, self.1)))
+    }
+}
+
+impl Serialize for AtDepth<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let AtDepth(condition, depth) = *self;
+        if depth > MAX_WRITE_DEPTH {
+            return Err(serde::ser::Error::custom(format!(
+                "conditions are nested deeper than {MAX_WRITE_DEPTH} levels"
+            )));
+        }
         let mut map = serializer.serialize_map(None)?;
-        match self {
-            Condition::All(items) => map.serialize_entry("all", items)?,
-            Condition::Any(items) => map.serialize_entry("any", items)?,
-            Condition::Not(inner) => map.serialize_entry("not", inner)?,
+        match condition {
+            Condition::All(items) => map.serialize_entry("all", &ListAtDepth(items, depth + 1))?,
+            Condition::Any(items) => map.serialize_entry("any", &ListAtDepth(items, depth + 1))?,
+            Condition::Not(inner) => map.serialize_entry("not", &AtDepth(inner, depth + 1))?,
             Condition::Compare { operand, op, value } => {
                 map.serialize_entry(operand.key(), operand.name())?;
                 map.serialize_entry("op", op)?;
@@ -505,10 +527,18 @@ impl Serialize for Condition {
                 map.serialize_entry("at_least", &count.at_least)?;
                 map.serialize_entry("within", &count.within)?;
                 if let Some(filter) = &count.filter {
-                    map.serialize_entry("where", filter)?;
+                    map.serialize_entry("where", &AtDepth(filter, depth + 1))?;
                 }
             }
         }
         map.end()
+    }
+}
+
+impl Serialize for Condition {
+    /// Writes the JSON form; fails (rather than exhausting the stack) on conditions nested
+    /// deeper than 60 levels, which no reader would accept back.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        AtDepth(self, 0).serialize(serializer)
     }
 }

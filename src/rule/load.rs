@@ -58,6 +58,7 @@ impl RuleSet {
                 )],
             ));
         }
+        crate::error::require_object(text, "rules", r#"{"rules": [...]}"#)?;
         let raw: RawSet<'_> = serde_json::from_str(text)
             .map_err(|e| LoadError::new("rules", vec![json_problem(&e, None, text, 0)]))?;
         if raw.rules.len() > limits.max_rules {

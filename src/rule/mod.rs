@@ -33,10 +33,18 @@ pub enum FireMode {
 #[serde(deny_unknown_fields)]
 pub struct Expiry {
     /// The rule does not fire for events before this instant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "instant",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub valid_from: Option<DateTime<Utc>>,
     /// The rule does not fire for events at or after this instant.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "instant",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub valid_until: Option<DateTime<Utc>>,
     /// Once this holds for a customer, the rule no longer fires for that customer and its
     /// pending timers and steps are cancelled ("stop once the customer is 成交客户").
@@ -94,6 +102,20 @@ where
         }
     }
     d.deserialize_map(Keys(std::marker::PhantomData))
+}
+
+/// Reads an optional RFC 3339 instant with a message that says what is expected.
+pub(crate) fn instant<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let text = String::deserialize(d)?;
+    DateTime::parse_from_rfc3339(&text)
+        .map(|t| Some(t.with_timezone(&Utc)))
+        .map_err(|_| {
+            serde::de::Error::custom(format!(
+                "expected an RFC 3339 date-time such as 2024-05-20T09:00:00+08:00, found {text:?}"
+            ))
+        })
 }
 
 fn yes() -> bool {
@@ -276,7 +298,11 @@ impl RuleSet {
     }
 
     /// The rule set's JSON form, pretty-printed.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string_pretty(self).unwrap_or_default()
+    ///
+    /// # Errors
+    /// A condition nested deeper than 60 levels (only Rust builders can make one; such a
+    /// rule set would not compile either).
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string_pretty(self)
     }
 }

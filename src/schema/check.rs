@@ -84,13 +84,20 @@ pub(crate) fn parse_kind(kind: ValueKind, json: &serde_json::Value) -> Result<Va
         (ValueKind::DateTime, J::String(s)) => {
             Value::DateTime(parse_date_time(s).ok_or_else(fail)?)
         }
-        (ValueKind::List, J::Array(items)) => Value::List(
-            items
-                .iter()
-                .map(|i| i.as_str().map(str::to_owned))
-                .collect::<Option<Vec<_>>>()
-                .ok_or_else(fail)?,
-        ),
+        (ValueKind::List, J::Array(items)) => {
+            if let Some((at, item)) = items.iter().enumerate().find(|(_, i)| !i.is_string()) {
+                return Err(format!(
+                    "expected a list of texts, found {} at [{at}]",
+                    describe_json(item)
+                ));
+            }
+            Value::List(
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_owned))
+                    .collect(),
+            )
+        }
         _ => return Err(fail()),
     })
 }

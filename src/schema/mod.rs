@@ -134,6 +134,7 @@ impl Schema {
                 )],
             ));
         }
+        crate::error::require_object(text, "schema", r#"{"fields": [...]}"#)?;
         let file: SchemaFile = serde_json::from_str(text)
             .map_err(|e| LoadError::new("schema", vec![json_problem(&e, None, text, 0)]))?;
         Ok(Schema::build(file.fields, file.owner_field, file.events)?)
