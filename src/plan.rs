@@ -13,12 +13,13 @@ use crate::value::Value;
 /// A stable idempotency key: the same customer, event, rule and action always give the
 /// same key, on every run and machine. Printed and serialized as 16 hex digits.
 ///
-/// The key is the 64-bit FNV-1a hash of the customer id, the event id, the rule id, the
-/// cascade round the rule fired in (8 bytes, little-endian), the path of an A/B variant
-/// the action sits in (`1/variant:B/`, empty at the top) and the action's position in its
-/// list (8 bytes, little-endian), each followed by a zero byte, then passed through the
-/// SplitMix64 finalizer. A host that runs a plan twice can skip actions whose key it has
-/// already executed.
+/// With `fnv(parts)` the 64-bit FNV-1a hash of the parts' bytes, each part followed by a
+/// zero byte, and `mix` the SplitMix64 finalizer, the key is
+/// `mix(fnv(customer id, event id) ^ mix(fnv(rule id) ^ mix(round << 32 ^ position) ^ nested))`
+/// where `round` is the cascade round the rule fired in, `position` the action's place in
+/// its list, and `nested` is 0 for a rule's own actions and `fnv(path)` for those inside an
+/// A/B variant (`1/variant:B/`). A host that runs a plan twice can skip actions whose key
+/// it has already executed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ActionKey(pub u64);
 

@@ -287,7 +287,7 @@ impl<'a> Compiler<'a> {
                             return None;
                         }
                     }
-                    Test::Between(low, high)
+                    Test::Between(Box::new((low, high)))
                 } else {
                     let v = self.literal(typing, value, &at, true)?;
                     match op {
@@ -407,7 +407,10 @@ impl<'a> Compiler<'a> {
                 }
             }
         };
-        Some(Node::Test { src, test })
+        Some(Node::Test {
+            src,
+            test: specialize(test),
+        })
     }
 
     fn list<'j>(
@@ -574,5 +577,30 @@ impl<'a> Compiler<'a> {
                 bad.is_empty().then_some(v)
             }
         }
+    }
+}
+
+/// The specialized form of a test, where its literal allows one.
+fn specialize(test: Test) -> Test {
+    let text = |v: &Value| v.as_text().map(Box::<str>::from);
+    let texts = |vs: &[Value]| vs.iter().map(text).collect::<Option<Box<[Box<str>]>>>();
+    match test {
+        Test::Eq(Value::Text(t)) => Test::EqText(t.into_boxed_str()),
+        Test::Ne(Value::Text(t)) => Test::NeText(t.into_boxed_str()),
+        Test::Eq(Value::Number(n)) => Test::EqNum(n),
+        Test::Ne(Value::Number(n)) => Test::NeNum(n),
+        Test::Lt(Value::Number(n)) => Test::LtNum(n),
+        Test::Lte(Value::Number(n)) => Test::LteNum(n),
+        Test::Gt(Value::Number(n)) => Test::GtNum(n),
+        Test::Gte(Value::Number(n)) => Test::GteNum(n),
+        Test::In(vs) => match texts(&vs) {
+            Some(ts) => Test::InText(ts),
+            None => Test::In(vs),
+        },
+        Test::NotIn(vs) => match texts(&vs) {
+            Some(ts) => Test::NotInText(ts),
+            None => Test::NotIn(vs),
+        },
+        other => other,
     }
 }

@@ -32,6 +32,20 @@ pub(crate) fn holds(node: &Node, facts: &Facts<'_>) -> bool {
     }
 }
 
+/// Text equality: lengths first, then short texts (choice values, tags) byte by byte in
+/// line rather than through a library call.
+#[inline]
+fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.len() <= 32 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    a == b
+}
+
 fn ordered(v: &Value, literal: &Value, accept: fn(Ordering) -> bool) -> bool {
     v.compare(literal).is_some_and(accept)
 }
@@ -61,7 +75,19 @@ pub(crate) fn test(t: &Test, v: &Value, facts: &Facts<'_>) -> bool {
         Test::Gte(l) => ordered(v, l, Ordering::is_ge),
         Test::In(ls) => ls.iter().any(|l| v.same(l)),
         Test::NotIn(ls) => !ls.iter().any(|l| v.same(l)),
-        Test::Between(lo, hi) => ordered(v, lo, Ordering::is_ge) && ordered(v, hi, Ordering::is_le),
+        Test::Between(range) => {
+            ordered(v, &range.0, Ordering::is_ge) && ordered(v, &range.1, Ordering::is_le)
+        }
+        Test::EqText(l) => matches!(v, Value::Text(t) if same_text(t, l)),
+        Test::NeText(l) => !matches!(v, Value::Text(t) if same_text(t, l)),
+        Test::InText(ls) => matches!(v, Value::Text(t) if ls.iter().any(|l| same_text(t, l))),
+        Test::NotInText(ls) => !matches!(v, Value::Text(t) if ls.iter().any(|l| same_text(t, l))),
+        Test::EqNum(l) => matches!(v, Value::Number(n) if n == l),
+        Test::NeNum(l) => !matches!(v, Value::Number(n) if n == l),
+        Test::LtNum(l) => matches!(v, Value::Number(n) if n < l),
+        Test::LteNum(l) => matches!(v, Value::Number(n) if n <= l),
+        Test::GtNum(l) => matches!(v, Value::Number(n) if n > l),
+        Test::GteNum(l) => matches!(v, Value::Number(n) if n >= l),
         Test::HasTag(tag) => v.as_list().is_some_and(|l| l.iter().any(|x| x == tag)),
         Test::HasAny(tags) => v
             .as_list()

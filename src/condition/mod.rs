@@ -16,7 +16,7 @@ use crate::error::BuildError;
 use crate::limits::Limits;
 use crate::rule::Condition;
 use crate::schema::{FieldId, Schema};
-use crate::value::Value;
+use crate::value::{Number, Value};
 
 /// Where a comparison reads its value.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,7 +40,19 @@ pub(crate) enum Test {
     Gte(Value),
     In(Box<[Value]>),
     NotIn(Box<[Value]>),
-    Between(Value, Value),
+    Between(Box<(Value, Value)>),
+    // Specialized forms of the above for the common literal kinds, chosen when compiling:
+    // text equality by `==` (length first), numbers without the generic value dispatch.
+    EqText(Box<str>),
+    NeText(Box<str>),
+    InText(Box<[Box<str>]>),
+    NotInText(Box<[Box<str>]>),
+    EqNum(Number),
+    NeNum(Number),
+    LtNum(Number),
+    LteNum(Number),
+    GtNum(Number),
+    GteNum(Number),
     HasTag(String),
     HasAny(Box<[String]>),
     HasAll(Box<[String]>),

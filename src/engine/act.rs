@@ -24,21 +24,22 @@ impl Run<'_, '_> {
     }
 
     /// The idempotency key of action `i` (under `prefix`) of a rule.
-    fn key(&self, rule: &CompiledRule, prefix: &str, i: usize) -> ActionKey {
-        let round = (self.round as u64).to_le_bytes();
-        let index = (i as u64).to_le_bytes();
-        ActionKey(hash::mix(hash::fnv1a(&[
-            self.input.customer_id.as_bytes(),
-            self.input.event.id.as_bytes(),
-            rule.id.as_bytes(),
-            &round,
-            prefix.as_bytes(),
-            &index,
-        ])))
+    fn key(&self, r: u32, prefix: &str, i: usize) -> ActionKey {
+        let place = ((self.round as u64) << 32) ^ i as u64;
+        let nested = if prefix.is_empty() {
+            0
+        } else {
+            hash::fnv1a(&[prefix.as_bytes()])
+        };
+        let rule = self.e.rule_hashes.get(r as usize).copied().unwrap_or(0);
+        ActionKey(hash::mix(
+            self.event_hash ^ hash::mix(rule ^ hash::mix(place) ^ nested),
+        ))
     }
 
     fn push(&mut self, rule: &CompiledRule, (prefix, i): (&str, usize), action: ResolvedAction) {
-        let key = self.key(rule, prefix, i);
+        let r = rule.index as u32;
+        let key = self.key(r, prefix, i);
         self.plan.actions.push(PlannedAction {
             rule_id: rule.id.clone(),
             rule_name: rule.name.clone(),

@@ -126,7 +126,35 @@ fn test_text(test: &Test) -> (&'static str, String) {
         Test::Gte(v) => ("gte", literal(v)),
         Test::In(vs) => ("in", list(vs)),
         Test::NotIn(vs) => ("not_in", list(vs)),
-        Test::Between(a, b) => ("between", format!("[{}, {}]", literal(a), literal(b))),
+        Test::Between(range) => (
+            "between",
+            format!("[{}, {}]", literal(&range.0), literal(&range.1)),
+        ),
+        Test::EqText(t) => ("eq", format!("{t:?}")),
+        Test::NeText(t) => ("ne", format!("{t:?}")),
+        Test::InText(ts) | Test::NotInText(ts) => {
+            let op = if matches!(test, Test::InText(_)) {
+                "in"
+            } else {
+                "not_in"
+            };
+            (
+                op,
+                format!(
+                    "[{}]",
+                    ts.iter()
+                        .map(|t| format!("{t:?}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        }
+        Test::EqNum(n) => ("eq", n.to_string()),
+        Test::NeNum(n) => ("ne", n.to_string()),
+        Test::LtNum(n) => ("lt", n.to_string()),
+        Test::LteNum(n) => ("lte", n.to_string()),
+        Test::GtNum(n) => ("gt", n.to_string()),
+        Test::GteNum(n) => ("gte", n.to_string()),
         Test::HasTag(t) => ("has_tag", format!("{t:?}")),
         Test::HasAny(ts) => ("has_any", texts(ts)),
         Test::HasAll(ts) => ("has_all", texts(ts)),

@@ -30,6 +30,19 @@ use crate::schema::{Record, Schema};
 /// The default limit on cascade rounds (field changes made by rules, followed breadth-first).
 pub const DEFAULT_CASCADE_DEPTH: usize = 8;
 
+/// What the evaluation loop reads of a candidate rule, kept contiguous per event kind
+/// (with the condition tree cloned next to its neighbours') so that scanning the
+/// candidates of an event walks memory in order.
+#[derive(Clone, Debug)]
+pub(crate) struct Hot {
+    pub rule: u32,
+    /// The rule has nothing to check but its condition: enabled, no validity period, no
+    /// event filter, no state (stop condition, fire limit, cooldown, `when_becomes_true`),
+    /// no scope, no group, no behaviour counts.
+    pub plain: bool,
+    pub when: Option<crate::condition::Node>,
+}
+
 /// A possible cycle between rules, found when the engine is built: each rule writes a
 /// field whose change triggers the next ("A sets x when y changes, B sets y when x
 /// changes"). At run time such a cycle stops at the cascade depth limit.
@@ -178,6 +191,24 @@ impl EngineBuilder {
     pub fn build(self) -> Result<Engine, BuildError> {
         let rules = self.rules.compile_with(&self.schema, &self.limits)?;
         let warnings = cycles::find(&rules, &self.schema);
+        let hot = rules
+            .by_event
+            .iter()
+            .map(|(kind, list)| {
+                let hot = list
+                    .iter()
+                    .map(|&r| {
+                        let rule = &rules.rules[r as usize];
+                        Hot {
+                            rule: r,
+                            plain: is_plain(rule),
+                            when: rule.when.clone(),
+                        }
+                    })
+                    .collect();
+                (kind.clone(), hot)
+            })
+            .collect();
         let mut counted: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
         let mut count_keys = Vec::with_capacity(rules.rules.len());
         let mut by_id = HashMap::with_capacity(rules.rules.len());
@@ -195,14 +226,37 @@ impl EngineBuilder {
         }
         Ok(Engine {
             schema: self.schema,
-            rules,
             cascade_depth: self.cascade_depth,
             warnings,
             counted,
             count_keys,
             by_id,
+            hot,
+            rule_hashes: rules
+                .rules
+                .iter()
+                .map(|r| hash::fnv1a(&[r.id.as_bytes()]))
+                .collect(),
+            rules,
         })
     }
+}
+
+fn is_plain(rule: &crate::ruleset::CompiledRule) -> bool {
+    rule.enabled
+        && rule.valid_from.is_none()
+        && rule.valid_until.is_none()
+        && matches!(
+            rule.trigger,
+            crate::ruleset::CompiledTrigger::Event { filter: None, .. }
+        )
+        && rule.stop_when.is_none()
+        && rule.max_fires.is_none()
+        && rule.cooldown.is_none()
+        && rule.fire == crate::rule::FireMode::EveryTime
+        && rule.scope.is_none()
+        && rule.group.is_none()
+        && rule.counts.is_empty()
 }
 
 /// A compiled rule set with its schema, ready to evaluate events. `Send + Sync` and
@@ -270,6 +324,10 @@ pub struct Engine {
     /// Per rule, the state key of each count slot.
     count_keys: Vec<Vec<String>>,
     by_id: HashMap<String, u32>,
+    /// Event kind → its candidates' hot data, in priority order.
+    hot: HashMap<String, Vec<Hot>>,
+    /// The hash of each rule's id, a part of its action keys.
+    rule_hashes: Vec<u64>,
 }
 
 impl Engine {

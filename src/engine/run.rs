@@ -34,6 +34,8 @@ pub(crate) struct Run<'e, 'i> {
     pub assigned: Vec<(String, u32)>,
     pub trace: Option<Vec<TraceEntry>>,
     pub round: usize,
+    /// The hash of the customer id and the event id, the start of every action key.
+    pub event_hash: u64,
 }
 
 impl<'e, 'i> Run<'e, 'i> {
@@ -52,6 +54,10 @@ impl<'e, 'i> Run<'e, 'i> {
             assigned: Vec::new(),
             trace: input.explain.then(Vec::new),
             round: 0,
+            event_hash: super::hash::fnv1a(&[
+                input.customer_id.as_bytes(),
+                input.event.id.as_bytes(),
+            ]),
         }
     }
 
@@ -88,9 +94,24 @@ impl<'e, 'i> Run<'e, 'i> {
             .get(&self.input.event.kind)
             .map_or(&[], Vec::as_slice);
         if self.round_changes.is_empty() {
-            // The common case: no field changes, candidates already in priority order.
-            for &r in kind_rules {
-                self.consider(r);
+            // The common case: no field changes, candidates already in priority order, and
+            // most rules have nothing to check but their condition.
+            let hot = e
+                .hot
+                .get(&self.input.event.kind)
+                .map_or(&[][..], Vec::as_slice);
+            let input = self.input;
+            for h in hot {
+                if h.plain && self.trace.is_none() {
+                    let facts = Facts::new(&self.record, input.now)
+                        .with_event(input.event)
+                        .with_previous(input.record);
+                    if h.when.as_ref().is_none_or(|n| eval::holds(n, &facts)) {
+                        self.fire(h.rule, None);
+                    }
+                } else {
+                    self.consider(h.rule);
+                }
             }
         } else {
             let mut candidates = kind_rules.to_vec();
