@@ -44,6 +44,7 @@ fn value_json<S: Serializer>(v: &Value, serializer: S) -> Result<S::Ok, S::Error
 /// contacts are left for the host to look up.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum ResolvedRecipient {
     /// A user, by id (the owner and member fields resolve to this).
     User(String),

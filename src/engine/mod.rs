@@ -363,3 +363,16 @@ impl Engine {
         run::Run::new(self, input).event()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engines_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync + 'static>() {}
+        shared::<Engine>();
+        shared::<Plan>();
+        shared::<CustomerState>();
+    }
+}
