@@ -1,0 +1,93 @@
+//! The engine allocates nothing for an event where nothing fires. A binary of its own,
+//! because it installs a counting allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use chrono::{TimeZone, Utc};
+use crm_rules::{CustomerState, Engine, Event, Input, RuleSet, Schema};
+
+struct Counting;
+
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.with(|n| n.set(n.get() + 1));
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+const KINDS: [&str; 2] = ["lead_created", "email_opened"];
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+#[test]
+fn no_allocation_for_an_event_where_nothing_fires() {
+    let schema = Schema::from_json(
+        r#"{"fields": [
+          {"name": "客户状态", "type": "single_choice", "options": ["新客户", "成交客户"]},
+          {"name": "预算", "type": "number"},
+          {"name": "标签", "type": "tags"}]}"#,
+    )
+    .unwrap();
+    let mut rules = Vec::new();
+    for i in 0..200 {
+        rules.push(serde_json::json!({
+            "id": format!("r{i}"), "name": format!("规则{i}"), "priority": i % 7,
+            "trigger": {"type": "event", "event": KINDS[i % 2]},
+            "when": {"all": [
+                {"field": "客户状态", "op": "eq", "value": "成交客户"},
+                {"field": "预算", "op": "gte", "value": i * 1000},
+                {"field": "标签", "op": "has_tag", "value": "VIP"}]},
+            "actions": [{"type": "add_tag", "tag": "x"}]
+        }));
+    }
+    let rules = RuleSet::from_json(&serde_json::json!({ "rules": rules }).to_string()).unwrap();
+    let engine = Engine::builder(schema).rules(rules).build().unwrap();
+    let customer = engine.schema().record([("客户状态", "新客户")]).unwrap();
+    let state = CustomerState::new();
+    let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    let events = [
+        Event::new("lead_created", "e1", now),
+        Event::new("email_opened", "e2", now),
+        Event::new("page_visited", "e3", now),
+    ];
+    // Warm up once (lazily initialized statics).
+    let warm = engine.evaluate(&Input::new("C1", &customer, &state, &events[0], now));
+    assert!(warm.is_empty());
+    let before = allocations();
+    for event in &events {
+        let plan = engine.evaluate(&Input::new("C1", &customer, &state, event, now));
+        assert!(plan.is_empty());
+    }
+    assert_eq!(
+        allocations() - before,
+        0,
+        "evaluations where nothing fires allocated"
+    );
+
+    // The counter counts: a firing event does allocate (its plan has actions).
+    let vip = engine
+        .schema()
+        .record([
+            ("客户状态", crm_rules::Value::from("成交客户")),
+            ("预算", 5_000_000.into()),
+            ("标签", vec!["VIP"].into()),
+        ])
+        .unwrap();
+    let before = allocations();
+    let plan = engine.evaluate(&Input::new("C2", &vip, &state, &events[0], now));
+    assert_eq!(plan.actions.len(), 100);
+    assert!(allocations() > before);
+}
