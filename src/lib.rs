@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use chrono::{TimeZone, Utc};
-//! use crm_rules::{Facts, RuleSet, Schema};
+//! use crm_rules::{CustomerState, Engine, Event, Input, ResolvedAction, RuleSet, Schema};
 //!
 //! let schema = Schema::from_json(r#"{
 //!   "owner_field": "负责人",
@@ -15,20 +15,27 @@
 //!     {"name": "客户名称", "type": "text", "required": true},
 //!     {"name": "负责人", "type": "member"},
 //!     {"name": "客户状态", "type": "single_choice", "options": ["新客户", "意向客户", "成交客户"]},
-//!     {"name": "创建时间", "type": "date_time"}
+//!     {"name": "跟进阶段", "type": "single_choice", "options": ["需求确认", "商务谈判"]}
 //!   ]
 //! }"#)?;
-//!
-//! let rules = RuleSet::from_json(r#"{"time_zone": "Asia/Shanghai", "rules": [{
-//!   "id": "new-3d", "name": "新客户3天未跟进提醒",
-//!   "trigger": {"type": "relative", "field": "创建时间", "after": "3d", "at": "09:00"},
-//!   "when": {"field": "客户状态", "op": "eq", "value": "新客户"},
-//!   "actions": [{"type": "notify", "channel": "in_app", "to": ["owner"],
-//!                "template": "{{客户名称}} 创建3天仍未跟进"}],
-//!   "expiry": {"stop_when": {"field": "客户状态", "op": "eq", "value": "成交客户"}}
+//! let rules = RuleSet::from_json(r#"{"rules": [{
+//!   "id": "negotiation", "name": "进入商务谈判通知负责人",
+//!   "trigger": {"type": "field_changed", "field": "跟进阶段", "to": "商务谈判"},
+//!   "actions": [{"type": "notify", "channel": "in_app", "to": ["owner"], "cc": [{"role": "销售经理"}],
+//!                "template": "{{客户名称}} 已进入商务谈判"}]
 //! }]}"#)?;
-//! let compiled = rules.compile(&schema)?;
-//! assert_eq!(compiled.summary().to_string(), "1 rule (1 enabled): 1 relative; 1 action");
+//! let engine = Engine::builder(schema).rules(rules).build()?;
+//!
+//! let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+//! let customer = engine.schema().record([("客户名称", "华为"), ("负责人", "li"), ("跟进阶段", "需求确认")])?;
+//! let update = Event::new("profile_updated", "evt-9", now).change("跟进阶段", "商务谈判");
+//! let plan = engine.evaluate(&Input::new("C001", &customer, &CustomerState::new(), &update, now));
+//!
+//! assert_eq!(plan.changes[0].field, "跟进阶段");
+//! match &plan.actions[0].action {
+//!     ResolvedAction::Notify { message, .. } => assert_eq!(message, "华为 已进入商务谈判"),
+//!     other => panic!("unexpected {other:?}"),
+//! }
 //!
 //! // A typo in a choice value is caught when compiling, with the rule and the path:
 //! let typo = RuleSet::from_json(r#"{"rules": [{
@@ -36,17 +43,11 @@
 //!   "when": {"field": "客户状态", "op": "eq", "value": "成交客戶"},
 //!   "actions": [{"type": "set_field", "field": "客户状态", "value": "成交客户"}]
 //! }]}"#)?;
-//! let err = typo.compile(&schema).unwrap_err();
+//! let err = typo.compile(engine.schema()).unwrap_err();
 //! assert_eq!(
 //!     err.problems()[0].to_string(),
 //!     "rules[0] won \"成交\": when.value: \"成交客戶\" is not an option of 客户状态; did you mean \"成交客户\"?"
 //! );
-//!
-//! // Conditions evaluate against a customer at a given time.
-//! let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
-//! let customer = schema.record([("客户名称", "华为"), ("客户状态", "新客户")])?;
-//! let is_new = crm_rules::Condition::field("客户状态").eq("新客户").compile(&schema)?;
-//! assert!(is_new.evaluate(&Facts::new(&customer, now)));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -99,6 +100,17 @@
 //! [`Op`], and behaviour counts `{"count": KIND, "at_least": N, "within": "7d"}`. Literals
 //! are typed by the field they compare with when compiled; the exact semantics of absent
 //! values, numbers and times are stated on [`CompiledCondition`].
+//!
+//! # Evaluation
+//!
+//! An [`Engine`] evaluates an [`Event`] for a customer ([`Input`]: the record before the
+//! event, its [`CustomerState`], `now`, an optional [`Context`]) and returns a [`Plan`]:
+//! the actions in execution order with idempotency keys, the net field changes, timers,
+//! overridden writes, suppressed rules, whether a cascade hit its limit, and the new
+//! state; with `explain`, a trace of every candidate rule. The exact order (priority,
+//! ties, conflicts, groups, cascades) is specified on [`Engine`]. Evaluation never fails
+//! and never reads the clock; an event that matches nothing gives an empty plan and
+//! allocates nothing.
 //!
 //! # Errors
 //!
