@@ -243,9 +243,14 @@ pub(crate) fn json_problem(
     }
 }
 
-/// Checks that a JSON text is an object before it is read as one, so that a list or a
-/// string gets a plain message rather than one naming the crate's private types.
-pub(crate) fn require_object(text: &str, what: &'static str, shape: &str) -> Result<(), LoadError> {
+/// Checks a JSON text before it is read: not larger than the limit, and an object, so
+/// that a list or a string gets a plain message rather than one naming private types.
+pub(crate) fn precheck(text: &str, what: &'static str, shape: &str) -> Result<(), LoadError> {
+    let max = crate::limits::Limits::default().max_text_bytes;
+    if text.len() > max {
+        let problem = Problem::new(None, "", format!("the text is larger than {max} bytes"));
+        return Err(LoadError::new(what, vec![problem]));
+    }
     if text.trim_start().starts_with('{') {
         return Ok(());
     }

@@ -193,6 +193,16 @@ fn source_text(src: &Src, schema: &Schema) -> (String, bool) {
     }
 }
 
+/// A sub-condition not evaluated because short-circuiting decided its parent.
+fn skipped(condition: String) -> ConditionTrace {
+    ConditionTrace {
+        condition,
+        result: "skipped",
+        actual: None,
+        children: Vec::new(),
+    }
+}
+
 /// Evaluates a node as [`eval::holds`] does, recording every sub-condition; once the
 /// result of an `all`/`any` is decided, the rest are recorded as skipped.
 pub(crate) fn explain(
@@ -257,15 +267,7 @@ pub(crate) fn explain(
                 format!("{name} {op} {lit}")
             };
             if skip {
-                return (
-                    false,
-                    ConditionTrace {
-                        condition,
-                        result: "skipped",
-                        actual: None,
-                        children: Vec::new(),
-                    },
-                );
+                return (false, skipped(condition));
             }
             let v = eval::read(src, facts);
             let r = eval::test(test, v, facts);
@@ -297,15 +299,7 @@ pub(crate) fn explain(
                 None => format!("count at_least {at_least}"),
             };
             if skip {
-                return (
-                    false,
-                    ConditionTrace {
-                        condition,
-                        result: "skipped",
-                        actual: None,
-                        children: Vec::new(),
-                    },
-                );
+                return (false, skipped(condition));
             }
             (
                 r,

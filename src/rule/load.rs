@@ -47,20 +47,10 @@ impl RuleSet {
     /// A [`LoadError`] listing JSON syntax errors, unknown keys, missing keys and values
     /// of the wrong JSON type, and a text larger than [`Limits::max_text_bytes`].
     pub fn from_json(text: &str) -> Result<RuleSet, LoadError> {
-        let limits = Limits::default();
-        if text.len() > limits.max_text_bytes {
-            return Err(LoadError::new(
-                "rules",
-                vec![Problem::new(
-                    None,
-                    "",
-                    format!("the text is larger than {} bytes", limits.max_text_bytes),
-                )],
-            ));
-        }
-        crate::error::require_object(text, "rules", r#"{"rules": [...]}"#)?;
+        crate::error::precheck(text, "rules", r#"{"rules": [...]}"#)?;
         let raw: RawSet<'_> = serde_json::from_str(text)
             .map_err(|e| LoadError::new("rules", vec![json_problem(&e, None, text, 0)]))?;
+        let limits = Limits::default();
         if raw.rules.len() > limits.max_rules {
             return Err(LoadError::new(
                 "rules",

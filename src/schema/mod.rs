@@ -123,18 +123,7 @@ impl Schema {
     /// A [`LoadError`] with the line and column of a JSON syntax error, an unknown key or a
     /// value of the wrong type, or with every problem [`Schema::new`] finds.
     pub fn from_json(text: &str) -> Result<Schema, LoadError> {
-        let limits = Limits::default();
-        if text.len() > limits.max_text_bytes {
-            return Err(LoadError::new(
-                "schema",
-                vec![Problem::new(
-                    None,
-                    "",
-                    format!("the text is larger than {} bytes", limits.max_text_bytes),
-                )],
-            ));
-        }
-        crate::error::require_object(text, "schema", r#"{"fields": [...]}"#)?;
+        crate::error::precheck(text, "schema", r#"{"fields": [...]}"#)?;
         let file: SchemaFile = serde_json::from_str(text)
             .map_err(|e| LoadError::new("schema", vec![json_problem(&e, None, text, 0)]))?;
         Ok(Schema::build(file.fields, file.owner_field, file.events)?)
