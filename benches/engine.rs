@@ -13,7 +13,9 @@
 use std::path::PathBuf;
 
 use chrono::{TimeZone, Utc};
-use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{
+    black_box, criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput,
+};
 use crm_rules::{CustomerState, Engine, Event, Input, Plan, Record, RuleSet, Schema};
 use serde_json::{json, Value as Json};
 
@@ -312,11 +314,55 @@ fn bench_synthetic(c: &mut Criterion) {
     group.sample_size(10);
     for (n, rules, _) in &build {
         group.bench_with_input(BenchmarkId::from_parameter(n), rules, |b, rules| {
+            b.iter_batched(
+                || (schema.clone(), rules.clone()),
+                |(schema, rules)| {
+                    Engine::builder(schema)
+                        .rules(rules)
+                        .build()
+                        .map(|e| e.rules().len())
+                },
+                BatchSize::LargeInput,
+            )
+        });
+    }
+    group.finish();
+}
+
+/// Cost per event as the rule set grows while the candidates per event stay the same:
+/// 10 rules listen to the evaluated kind, the rest to other kinds.
+fn bench_scaling(c: &mut Criterion) {
+    let schema = schema();
+    let mut rng = Rng(0x5151_5151_5151_5151);
+    let customers = synthetic_customers(&mut rng, 10_000);
+    let events: Vec<(usize, String)> = (0..2_000)
+        .map(|_| (rng.below(10_000), "lead_created".to_owned()))
+        .collect();
+    let base = synthetic_rules(&mut rng, 10);
+    let mut group = c.benchmark_group("scaling");
+    for n in [10, 100, 1_000, 10_000] {
+        let mut rules: Vec<Json> = base
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r["trigger"] = json!("lead_created");
+                r
+            })
+            .collect();
+        for (i, mut r) in synthetic_rules(&mut rng, n - 10).into_iter().enumerate() {
+            r["id"] = json!(format!("R{:05}", 10 + i));
+            if r["trigger"] == json!("lead_created") {
+                r["trigger"] = json!("login");
+            }
+            rules.push(r);
+        }
+        let w = workload(&schema, &customers, &rules, &events);
+        group.throughput(Throughput::Elements(w.events.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &w, |b, w| {
             b.iter(|| {
-                Engine::builder(schema.clone())
-                    .rules(rules.clone())
-                    .build()
-                    .map(|e| e.rules().len())
+                run(w, black_box(&w.events), |p| {
+                    black_box(p);
+                })
             })
         });
     }
@@ -405,5 +451,5 @@ fn bench_w1(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_synthetic, bench_w1);
+criterion_group!(benches, bench_synthetic, bench_scaling, bench_w1);
 criterion_main!(benches);

@@ -141,6 +141,7 @@ mod plan;
 mod rule;
 mod ruleset;
 mod schema;
+pub mod scoring;
 mod template;
 mod time_of_day;
 mod value;

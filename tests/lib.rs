@@ -7,4 +7,5 @@ mod examples;
 mod loading;
 mod properties;
 mod schema;
+mod scoring;
 mod values;
