@@ -138,6 +138,7 @@ mod engine;
 mod error;
 mod limits;
 mod plan;
+pub mod quality;
 mod rule;
 mod ruleset;
 mod schema;

@@ -6,6 +6,7 @@ mod conditions;
 mod examples;
 mod loading;
 mod properties;
+mod quality;
 mod schema;
 mod scoring;
 mod values;

@@ -352,7 +352,7 @@ fn schema_json_errors_have_line_and_column() {
     let err = Schema::from_json("{\"feilds\": []}").unwrap_err();
     assert_eq!(
         load_problems(&err),
-        ["line 1, column 9: unknown field `feilds`, expected one of `fields`, `owner_field`, `events`"]
+        ["line 1, column 9: unknown field `feilds`, expected one of `fields`, `owner_field`, `events`, `quality`"]
     );
     let err = Schema::from_json("").unwrap_err();
     assert_eq!(

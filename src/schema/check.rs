@@ -134,30 +134,35 @@ pub(crate) fn is_of_kind(kind: ValueKind, value: &Value) -> bool {
 
 /// A well-formed e-mail address: one `@`, a local part without spaces, and a domain of
 /// dot-separated labels of letters, digits and hyphens ending in a label of 2+ letters.
+///
+/// Works on bytes (every allowed character is ASCII, so any other byte fails): it runs
+/// for every e-mail address of an import.
 pub(crate) fn is_email(text: &str) -> bool {
-    let Some((local, domain)) = text.split_once('@') else {
+    let b = text.as_bytes();
+    let Some(at) = b.iter().position(|&c| c == b'@') else {
         return false;
     };
+    let (local, domain) = (&b[..at], &b[at + 1..]);
     let local_ok = !local.is_empty()
         && local.len() <= 64
-        && !local.starts_with('.')
-        && !local.ends_with('.')
-        && !local.contains("..")
+        && local.first() != Some(&b'.')
+        && local.last() != Some(&b'.')
+        && !local.windows(2).any(|w| w == b"..")
         && local
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
-    let labels: Vec<&str> = domain.split('.').collect();
-    let domain_ok = labels.len() >= 2
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || b"!#$%&'*+-/=?^_`{|}~.".contains(c));
+    let domain_ok = domain.contains(&b'.')
         && domain.len() <= 253
-        && labels.iter().all(|l| {
+        && domain.split(|&c| c == b'.').all(|l| {
             !l.is_empty()
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && l.first() != Some(&b'-')
+                && l.last() != Some(&b'-')
+                && l.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
         })
-        && labels
-            .last()
-            .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+        && domain
+            .rsplit(|&c| c == b'.')
+            .next()
+            .is_some_and(|tld| tld.len() >= 2 && tld.iter().all(u8::is_ascii_alphabetic));
     local_ok && domain_ok
 }
 
@@ -315,7 +320,13 @@ mod tests {
 
     #[test]
     fn e_mail_format() {
-        for good in ["li@example.com", "a.b+c@mail.corp.cn", "x_1@qq.com"] {
+        for good in [
+            "li@example.com",
+            "a.b+c@mail.corp.cn",
+            "x_1@qq.com",
+            "o'brien@a-b.co",
+            "{x}~@q.io",
+        ] {
             assert!(is_email(good), "{good}");
         }
         for bad in [
@@ -328,6 +339,15 @@ mod tests {
             "li@a..com",
             "li@a.c0m",
             ".li@a.com",
+            "li.@a.com",
+            "l..i@a.com",
+            "李@qq.com",
+            "li@qq.中国",
+            "li@-a.com",
+            "li@a-.com",
+            "li@a.com.",
+            "li@a@b.com",
+            "",
         ] {
             assert!(!is_email(bad), "{bad}");
         }

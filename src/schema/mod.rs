@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub(crate) use check::{
-    check_value, describe_json, is_of_kind, nearest_option, not_an_option, parse_date_time,
-    parse_kind, parse_kind_masked, truncate,
+    check_value, describe_json, describe_json_kind, is_of_kind, nearest_option, not_an_option,
+    parse_date_time, parse_kind, parse_kind_masked, truncate,
 };
 pub use field::{EventDef, Field, FieldType, ValueKind, DEFAULT_PHONE_DIGITS};
 pub use mask::mask;
@@ -20,6 +20,7 @@ pub use record::Record;
 
 use crate::error::{json_problem, BuildError, FieldError, LoadError, Problem, ValidationError};
 use crate::limits::Limits;
+use crate::quality;
 use crate::value::Value;
 
 /// The position of a field in its schema; records are read by it, not by name.
@@ -42,6 +43,8 @@ struct SchemaFile {
     owner_field: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     events: Vec<EventDef>,
+    #[serde(default, skip_serializing_if = "quality::Config::is_default")]
+    quality: quality::Config,
 }
 
 /// The customer fields a tenant defines, checked once when built.
@@ -49,9 +52,11 @@ struct SchemaFile {
 /// Rules, templates and records are checked against it: a rule naming an unknown field,
 /// a literal of the wrong type or a choice value outside the options is a build error.
 ///
-/// JSON form: `{"fields": [...], "owner_field": "负责人", "events": [...]}`, where
-/// `owner_field` names the member field that owner assignment writes to and `events`
-/// optionally declares the event kinds and their attributes ([`EventDef`]).
+/// JSON form: `{"fields": [...], "owner_field": "负责人", "events": [...], "quality": {...}}`,
+/// where `owner_field` names the member field that owner assignment writes to, `events`
+/// optionally declares the event kinds and their attributes ([`EventDef`]), and `quality`
+/// optionally configures data quality: invalid-data flags, duplicate match keys and merge
+/// policy ([`quality::Config`](crate::quality::Config)).
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -80,6 +85,7 @@ pub struct Schema {
     owner: Option<FieldId>,
     events: Vec<EventDef>,
     events_by_kind: HashMap<String, usize>,
+    quality: quality::Config,
 }
 
 impl PartialEq for Schema {
@@ -87,6 +93,7 @@ impl PartialEq for Schema {
         self.fields == other.fields
             && self.owner_field == other.owner_field
             && self.events == other.events
+            && self.quality == other.quality
     }
 }
 
@@ -98,7 +105,12 @@ impl Schema {
     /// or options on another type, duplicate options, `min` above `max`, `min_length`
     /// above `max_length`, settings that do not apply to the type, and size limits.
     pub fn new(fields: impl IntoIterator<Item = Field>) -> Result<Schema, BuildError> {
-        Schema::build(fields.into_iter().collect(), None, Vec::new())
+        Schema::build(
+            fields.into_iter().collect(),
+            None,
+            Vec::new(),
+            quality::Config::default(),
+        )
     }
 
     /// Builds a schema with an owner field and declared event kinds.
@@ -115,7 +127,36 @@ impl Schema {
             fields.into_iter().collect(),
             owner_field.map(str::to_owned),
             events.into_iter().collect(),
+            quality::Config::default(),
         )
+    }
+
+    /// The same schema with a data quality configuration (the `quality` section of the
+    /// JSON form), checked against the fields.
+    ///
+    /// ```
+    /// use crm_rules::{quality, Field, FieldType, Schema};
+    /// let schema = Schema::new([
+    ///     Field::new("公司名称", FieldType::Text),
+    ///     Field::new("联系人", FieldType::Text),
+    ///     Field::new("手机号", FieldType::Phone),
+    /// ])?
+    /// .with_quality(quality::Config::default().match_keys([vec!["手机号"], vec!["公司名称", "联系人"]]))?;
+    /// assert_eq!(schema.quality().match_keys.as_ref().map(Vec::len), Some(2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// Every problem of the configuration, with its path (`quality.match_keys[1][0]`):
+    /// unknown fields, fields of the wrong type, an unknown time zone, bad flag lists and
+    /// merge policies (see [`quality::Config`](crate::quality::Config)).
+    pub fn with_quality(self, quality: quality::Config) -> Result<Schema, BuildError> {
+        Schema::build(self.fields, self.owner_field, self.events, quality)
+    }
+
+    /// The data quality configuration (defaults when the schema gives none).
+    pub fn quality(&self) -> &quality::Config {
+        &self.quality
     }
 
     /// Reads and builds a schema from its JSON form.
@@ -127,7 +168,12 @@ impl Schema {
         crate::error::precheck(text, "schema", r#"{"fields": [...]}"#)?;
         let file: SchemaFile = serde_json::from_str(text)
             .map_err(|e| LoadError::new("schema", vec![json_problem(&e, None, text, 0)]))?;
-        Ok(Schema::build(file.fields, file.owner_field, file.events)?)
+        Ok(Schema::build(
+            file.fields,
+            file.owner_field,
+            file.events,
+            file.quality,
+        )?)
     }
 
     /// The schema's JSON form.
@@ -136,6 +182,7 @@ impl Schema {
             fields: self.fields.clone(),
             owner_field: self.owner_field.clone(),
             events: self.events.clone(),
+            quality: self.quality.clone(),
         };
         serde_json::to_string_pretty(&file).unwrap_or_default()
     }
@@ -144,6 +191,7 @@ impl Schema {
         fields: Vec<Field>,
         owner_field: Option<String>,
         events: Vec<EventDef>,
+        quality: quality::Config,
     ) -> Result<Schema, BuildError> {
         let limits = Limits::default();
         let mut problems = Vec::new();
@@ -200,6 +248,7 @@ impl Schema {
                 &mut problems,
             );
         }
+        quality.check(&fields, &by_name, &mut problems);
         if !problems.is_empty() {
             return Err(BuildError::new(problems));
         }
@@ -210,6 +259,7 @@ impl Schema {
             owner,
             events,
             events_by_kind,
+            quality,
         })
     }
 

@@ -35,6 +35,15 @@ impl Record {
         }
     }
 
+    /// A record with every one of `n` fields absent, written directly (no cloning of an
+    /// `Absent` per field, as `vec![Value::Absent; n]` does): the import path makes one
+    /// per row.
+    pub(crate) fn absent(n: usize) -> Record {
+        Record {
+            values: std::iter::repeat_with(|| Value::Absent).take(n).collect(),
+        }
+    }
+
     /// The value of a field.
     #[inline]
     pub fn get(&self, id: FieldId) -> &Value {

@@ -1,0 +1,478 @@
+//! Normalizing one cell of an import into a typed value, by the field's type: decided
+//! once per schema ([`Plan`]), applied per value.
+
+use std::borrow::Cow;
+
+use chrono_tz::Tz;
+use serde_json::Value as Json;
+
+use super::dates;
+use super::text;
+use super::Checker;
+use crate::error::{FieldError, ValidationError};
+use crate::schema::{
+    describe_json, describe_json_kind, mask, not_an_option, parse_kind, parse_kind_masked,
+    truncate, Field, FieldType, DEFAULT_PHONE_DIGITS,
+};
+use crate::value::{Number, Value};
+
+/// The normalized options of a choice field, sorted by length then bytes, each with its
+/// position in the field's options: a value is matched by a scan of a small dictionary
+/// or a binary search of a large one, comparing bytes only among options of its length.
+#[derive(Clone, Debug)]
+pub(crate) struct Dictionary {
+    sorted: Vec<(String, usize)>,
+}
+
+impl Dictionary {
+    fn new(options: &[String]) -> Dictionary {
+        let mut sorted: Vec<(String, usize)> = options
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (text::text(o).into_owned(), i))
+            .collect();
+        // Stable: of two options that normalize alike, the first one wins.
+        sorted.sort_by(|a, b| Dictionary::order(&a.0, &b.0));
+        Dictionary { sorted }
+    }
+
+    fn order(a: &str, b: &str) -> std::cmp::Ordering {
+        a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    }
+
+    /// The position of the option a normalized value names exactly.
+    fn find(&self, value: &str) -> Option<usize> {
+        if self.sorted.len() <= 16 {
+            return self
+                .sorted
+                .iter()
+                .find(|(o, _)| o == value)
+                .map(|(_, i)| *i);
+        }
+        let at = self
+            .sorted
+            .partition_point(|(o, _)| Dictionary::order(o, value).is_lt());
+        match self.sorted.get(at) {
+            Some((o, i)) if o == value => Some(*i),
+            _ => None,
+        }
+    }
+}
+
+/// How one field's values are normalized, decided once per schema.
+#[derive(Clone, Debug)]
+pub(crate) enum Plan {
+    Text,
+    LongText,
+    Phone(u8),
+    Email,
+    Choice(Dictionary),
+    MultiChoice(Dictionary),
+    Tags,
+    Number,
+    Integer,
+    Bool,
+    Date,
+    DateTime,
+}
+
+impl Plan {
+    pub(crate) fn new(field: &Field) -> Plan {
+        match field.field_type {
+            FieldType::Text | FieldType::Member => Plan::Text,
+            FieldType::LongText => Plan::LongText,
+            FieldType::Phone => Plan::Phone(field.phone_digits.unwrap_or(DEFAULT_PHONE_DIGITS)),
+            FieldType::Email => Plan::Email,
+            FieldType::SingleChoice => Plan::Choice(Dictionary::new(&field.options)),
+            FieldType::MultipleChoice => Plan::MultiChoice(Dictionary::new(&field.options)),
+            FieldType::Tags => Plan::Tags,
+            FieldType::Number => Plan::Number,
+            FieldType::Integer | FieldType::Rating => Plan::Integer,
+            FieldType::Bool => Plan::Bool,
+            FieldType::Date => Plan::Date,
+            FieldType::DateTime => Plan::DateTime,
+        }
+    }
+}
+
+/// Whether [`check_value`](crate::schema::check_value) can find a problem in a value
+/// this module normalized for the field. Normalization already guarantees the kind, the
+/// choice options and the absence of blanks, so a plain text, choice or boolean field
+/// needs no second look, and the row check skips it.
+pub(crate) fn needs_check(field: &Field) -> bool {
+    let lengths = field.min_length.is_some() || field.max_length.is_some();
+    match field.field_type {
+        FieldType::Phone | FieldType::Email | FieldType::Rating => true,
+        FieldType::Number | FieldType::Integer => field.min.is_some() || field.max.is_some(),
+        FieldType::Date | FieldType::DateTime => field.not_before_today,
+        FieldType::Bool => false,
+        FieldType::Text
+        | FieldType::LongText
+        | FieldType::Member
+        | FieldType::SingleChoice
+        | FieldType::MultipleChoice
+        | FieldType::Tags => lengths,
+    }
+}
+
+/// A value that could not be normalized: what to show of it and what is wrong (one
+/// message per problem: a multiple choice may hold several values that are no option).
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) value: String,
+    pub(crate) messages: Vec<String>,
+}
+
+impl Failure {
+    fn new(value: String, message: impl Into<String>) -> Failure {
+        Failure {
+            value,
+            messages: vec![message.into()],
+        }
+    }
+}
+
+/// Shows a text of a field in a problem: masked if sensitive, cut to 60 characters.
+fn shown(field: &Field, text: &str) -> String {
+    if field.sensitive {
+        mask(&Value::Text(text.to_owned()))
+    } else {
+        truncate(text, 60)
+    }
+}
+
+/// A JSON value of the wrong kind for the field: the foundation's message, which names
+/// the value found unless the field is sensitive.
+fn wrong_kind(field: &Field, json: &Json) -> Failure {
+    let kind = field.field_type.kind();
+    let message = if field.sensitive {
+        parse_kind_masked(kind, json)
+    } else {
+        parse_kind(kind, json)
+    }
+    .err()
+    .unwrap_or_else(|| format!("expected a value of type {}", field.field_type.name()));
+    Failure::new(String::new(), message)
+}
+
+/// A cell read as text: strings as they are, numbers as written (a spreadsheet gives
+/// `13812345678` as a number), anything else `None`.
+fn cell_text(json: &Json) -> Option<Cow<'_, str>> {
+    match json {
+        Json::String(s) => Some(Cow::Borrowed(s)),
+        Json::Number(n) => Some(Cow::Owned(Number::from_json(n)?.to_string())),
+        _ => None,
+    }
+}
+
+fn text_value(s: Cow<'_, str>) -> Value {
+    if s.is_empty() {
+        Value::Absent
+    } else {
+        Value::Text(s.into_owned())
+    }
+}
+
+/// Normalizes one cell for a field. `null`, empty and blank texts, and empty lists are
+/// absent.
+pub(crate) fn normalize(
+    plan: &Plan,
+    field: &Field,
+    zone: Tz,
+    json: &Json,
+) -> Result<Value, Failure> {
+    if json.is_null() {
+        return Ok(Value::Absent);
+    }
+    match plan {
+        Plan::Text | Plan::LongText | Plan::Phone(_) | Plan::Email | Plan::Choice(_) => {
+            let Some(raw) = cell_text(json) else {
+                return Err(wrong_kind(field, json));
+            };
+            let value = match plan {
+                Plan::LongText => text::long_text(&raw),
+                Plan::Phone(digits) => text::phone(&raw, *digits),
+                Plan::Email => text::email(&raw),
+                _ => text::text(&raw),
+            };
+            if let Plan::Choice(dictionary) = plan {
+                if value.is_empty() {
+                    return Ok(Value::Absent);
+                }
+                return match dictionary.find(&value) {
+                    Some(i) => Ok(Value::Text(field.options[i].clone())),
+                    None => Err(Failure::new(
+                        shown(field, &value),
+                        not_an_option(field, &value),
+                    )),
+                };
+            }
+            Ok(text_value(value))
+        }
+        Plan::MultiChoice(_) | Plan::Tags => {
+            let mut items: Vec<String> = Vec::new();
+            let mut add = |item: &str| {
+                let item = text::text(item);
+                if !item.is_empty() {
+                    items.push(item.into_owned());
+                }
+            };
+            match json {
+                Json::Array(cells) => {
+                    for (at, cell) in cells.iter().enumerate() {
+                        match cell_text(cell) {
+                            Some(t) => add(&t),
+                            None if cell.is_null() => {}
+                            None => {
+                                let found = if field.sensitive {
+                                    describe_json_kind(cell).to_owned()
+                                } else {
+                                    describe_json(cell)
+                                };
+                                return Err(Failure::new(
+                                    String::new(),
+                                    format!("expected a list of texts, found {found} at [{at}]"),
+                                ));
+                            }
+                        }
+                    }
+                }
+                _ => match cell_text(json) {
+                    Some(t) => text::split_items(&t).for_each(add),
+                    None => return Err(wrong_kind(field, json)),
+                },
+            }
+            if let Plan::MultiChoice(dictionary) = plan {
+                let mut messages = Vec::new();
+                for item in &mut items {
+                    match dictionary.find(item) {
+                        Some(i) => item.clone_from(&field.options[i]),
+                        None => messages.push(not_an_option(field, item)),
+                    }
+                }
+                if !messages.is_empty() {
+                    return Err(Failure {
+                        value: shown(field, &unique(items).join(", ")),
+                        messages,
+                    });
+                }
+            }
+            // Repeated items, and two spellings of one option, are kept once.
+            let items = unique(items);
+            Ok(if items.is_empty() {
+                Value::Absent
+            } else {
+                Value::List(items)
+            })
+        }
+        Plan::Number | Plan::Integer => {
+            let number = match json {
+                Json::Number(n) => Number::from_json(n).ok_or_else(|| wrong_kind(field, json))?,
+                Json::String(s) => {
+                    let trimmed = s.trim();
+                    if trimmed.is_empty() {
+                        return Ok(Value::Absent);
+                    }
+                    parse_number(trimmed).ok_or_else(|| {
+                        let message = if matches!(plan, Plan::Integer) {
+                            "is not an integer"
+                        } else {
+                            "is not a number"
+                        };
+                        Failure::new(shown(field, &text::text(s)), message)
+                    })?
+                }
+                _ => return Err(wrong_kind(field, json)),
+            };
+            if matches!(plan, Plan::Integer) {
+                return match number.as_i64() {
+                    Some(i) => Ok(Value::Number(Number::from(i))),
+                    None => Err(Failure::new(
+                        shown(field, &number.to_string()),
+                        "is not an integer",
+                    )),
+                };
+            }
+            Ok(Value::Number(number))
+        }
+        Plan::Bool => match json {
+            Json::Bool(b) => Ok(Value::Bool(*b)),
+            Json::Number(_) | Json::String(_) => {
+                let raw = cell_text(json).unwrap_or_default();
+                let folded: String = raw.chars().map(text::fold_ascii).collect();
+                let word = folded.trim().to_ascii_lowercase();
+                match word.as_str() {
+                    "" => Ok(Value::Absent),
+                    "true" | "yes" | "y" | "1" | "是" => Ok(Value::Bool(true)),
+                    "false" | "no" | "n" | "0" | "否" => Ok(Value::Bool(false)),
+                    _ => Err(Failure::new(
+                        shown(field, &text::text(&raw)),
+                        "is not true or false (accepted: true, false, yes, no, 是, 否, 1, 0)",
+                    )),
+                }
+            }
+            _ => Err(wrong_kind(field, json)),
+        },
+        Plan::Date | Plan::DateTime => {
+            let Json::String(s) = json else {
+                return Err(wrong_kind(field, json));
+            };
+            // The date readers trim and fold full-width digits themselves.
+            if s.trim().is_empty() {
+                return Ok(Value::Absent);
+            }
+            let result = if matches!(plan, Plan::Date) {
+                dates::date(s)
+                    .map(Value::Date)
+                    .ok_or_else(|| dates::NOT_A_DATE.to_owned())
+            } else {
+                dates::date_time(s, zone).map(Value::DateTime)
+            };
+            result.map_err(|message| Failure::new(shown(field, &text::text(s)), message))
+        }
+    }
+}
+
+/// The items in their order, each kept at its first occurrence: a scan for short lists,
+/// an ordered set (no hashing) for long ones, so a cell of many items costs
+/// O(n log n), not O(n²).
+pub(crate) fn unique(items: Vec<String>) -> Vec<String> {
+    if items.len() <= 16 {
+        let mut out: Vec<String> = Vec::with_capacity(items.len());
+        for item in items {
+            if !out.contains(&item) {
+                out.push(item);
+            }
+        }
+        return out;
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    items
+        .into_iter()
+        .filter(|i| seen.insert(i.clone()))
+        .collect()
+}
+
+/// A number written as text: an optional sign, digits (optionally grouped by commas in
+/// threes: `500,000`), an optional fraction; full-width digits and spaces allowed.
+fn parse_number(s: &str) -> Option<Number> {
+    let simple = s
+        .bytes()
+        .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b','));
+    let compact: Cow<'_, str> = if simple {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(
+            s.chars()
+                .map(text::fold_ascii)
+                .filter(|c| !c.is_whitespace())
+                .collect(),
+        )
+    };
+    let unsigned = compact.strip_prefix(['+', '-']).unwrap_or(&compact);
+    let (whole, fraction) = match unsigned.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (unsigned, None),
+    };
+    let grouped = whole.contains(',');
+    let mut groups = whole.split(',');
+    let first = groups.next()?;
+    let digits_ok = |g: &str| !g.is_empty() && g.bytes().all(|b| b.is_ascii_digit());
+    if !digits_ok(first) || (grouped && first.len() > 3) {
+        return None;
+    }
+    if !groups.all(|g| g.len() == 3 && digits_ok(g)) {
+        return None;
+    }
+    if fraction.is_some_and(|f| !digits_ok(f)) {
+        return None;
+    }
+    let plain = if grouped {
+        Cow::Owned(compact.replace(',', ""))
+    } else {
+        compact.clone()
+    };
+    if fraction.is_none() {
+        if let Ok(i) = plain.parse::<i64>() {
+            return Some(Number::from(i));
+        }
+    }
+    plain.parse::<f64>().ok().and_then(Number::decimal)
+}
+
+impl Checker {
+    /// Normalizes one value for a field, as an import reads a spreadsheet cell: see the
+    /// [module documentation](crate::quality#normalization) for what each field type does.
+    ///
+    /// ```
+    /// use crm_rules::{quality::Checker, Schema, Value};
+    /// use serde_json::json;
+    /// let schema = Schema::from_json(r#"{"fields": [
+    ///     {"name": "手机号", "type": "phone"},
+    ///     {"name": "签约日期", "type": "date"},
+    ///     {"name": "客户状态", "type": "single_choice", "options": ["新客户", "成交客户"]}
+    /// ]}"#)?;
+    /// let checker = Checker::new(&schema);
+    /// assert_eq!(checker.normalize_value("手机号", &json!("+86 １３８-1234-5678"))?, Value::from("13812345678"));
+    /// assert_eq!(checker.normalize_value("签约日期", &json!("2024年3月15日"))?.to_string(), "2024-03-15");
+    /// let err = checker.normalize_value("客户状态", &json!("成交客戶")).unwrap_err();
+    /// assert_eq!(err.errors()[0].to_string(), "客户状态 (成交客戶): \"成交客戶\" is not an option of 客户状态; did you mean \"成交客户\"?");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    /// A [`ValidationError`] with one [`FieldError`] per problem: an unknown field, a JSON
+    /// value of the wrong kind, a text that is not a number, date or date-time in an
+    /// accepted form, a choice value that is not an option (with the nearest option when
+    /// one is close; one error per such value of a multiple choice). The value is not
+    /// validated further (required, formats, ranges): [`Checker::check_row`] does that.
+    pub fn normalize_value(&self, field: &str, value: &Json) -> Result<Value, ValidationError> {
+        let inner = &self.inner;
+        let Some(id) = inner.schema.field_id(field) else {
+            return Err(ValidationError::new(vec![FieldError {
+                field: field.to_owned(),
+                value: String::new(),
+                message: "unknown field".into(),
+            }]));
+        };
+        let i = id.index();
+        let f = &inner.schema.fields()[i];
+        normalize(&inner.plans[i], f, inner.zone, value).map_err(|e| {
+            ValidationError::new(
+                e.messages
+                    .into_iter()
+                    .map(|message| FieldError {
+                        field: f.name.clone(),
+                        value: e.value.clone(),
+                        message,
+                    })
+                    .collect(),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unique_keeps_first_occurrences_in_order() {
+        let short: Vec<String> = ["b", "a", "b", "c", "a"].map(String::from).to_vec();
+        assert_eq!(unique(short), ["b", "a", "c"]);
+        let long: Vec<String> = (0..40).map(|i| (i % 7).to_string()).collect();
+        assert_eq!(unique(long), ["0", "1", "2", "3", "4", "5", "6"]);
+    }
+
+    #[test]
+    fn numbers_written_as_text() {
+        assert_eq!(parse_number("500,000"), Some(Number::from(500_000)));
+        assert_eq!(parse_number("１２ ３４５"), Some(Number::from(12_345)));
+        assert_eq!(parse_number("-3.25").map(Number::as_f64), Some(-3.25));
+        assert_eq!(parse_number("50,00"), None);
+        assert_eq!(parse_number("1,000.5").map(Number::as_f64), Some(1000.5));
+        assert_eq!(parse_number("abc"), None);
+        assert_eq!(parse_number("1."), None);
+        assert_eq!(parse_number(""), None);
+    }
+}
