@@ -126,6 +126,20 @@
 //! Durations are written `30m`, `24h`, `3d`, `1w`, `1d12h` ([`Duration`]); times of day
 //! `HH:MM` ([`TimeOfDay`]), in the rule's IANA time zone (the rule set's `time_zone`, UTC by
 //! default). Functions that need the current time take `now`.
+//!
+//! The engine never sleeps and never reads the clock: the host asks it. For each customer
+//! the host keeps one timer, at [`Engine::next_due`] — the earliest time a schedule,
+//! relative time, inactivity or time-in-stage rule, or a sequence step, is due — and when
+//! it rings calls [`Engine::tick`] ([`TickInput`]) with `now`, which fires everything due
+//! exactly once, as of its due time. Late ticks still fire within a maximum lateness
+//! (default 24 hours) and report older items as missed; occurrences of a schedule that
+//! passed meanwhile coalesce into one fire with their count ([`Plan::occurrences`]).
+//! Daylight-saving changes, month ends and leap days follow fixed rules, stated on
+//! [`Engine::tick`]: a local time skipped by a change fires at the first instant after the
+//! gap, one that happens twice fires once at the earlier instant, a monthly day past a
+//! short month's end falls on its last day, and days count on the local calendar.
+//! Notifications and tasks with an allowed window outside it carry the next allowed
+//! instant ([`PlannedAction::not_before`]).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 #![warn(missing_debug_implementations)]
@@ -141,6 +155,7 @@ mod plan;
 pub mod quality;
 mod rule;
 mod ruleset;
+mod schedule;
 mod schema;
 pub mod scoring;
 mod template;
@@ -150,14 +165,14 @@ mod value;
 pub use condition::{CompiledCondition, Event, Facts};
 pub use duration::{Duration, ParseDurationError};
 pub use engine::{
-    ConditionTrace, Context, CustomerState, Engine, EngineBuilder, Input, Outcome, TraceEntry,
-    Warning, DEFAULT_CASCADE_DEPTH,
+    ConditionTrace, Context, CustomerState, Engine, EngineBuilder, Input, Outcome, TickInput,
+    TraceEntry, Warning, DEFAULT_CASCADE_DEPTH,
 };
 pub use error::{BuildError, FieldError, LoadError, Problem, RuleRef, ValidationError};
 pub use limits::Limits;
 pub use plan::{
-    ActionKey, CascadeLimit, FieldChange, Overridden, Plan, PlannedAction, ResolvedAction,
-    ResolvedRecipient, Suppressed, SyncField, Timer,
+    ActionKey, CascadeLimit, FieldChange, Occurrence, OccurrenceStatus, Overridden, Plan,
+    PlannedAction, ResolvedAction, ResolvedRecipient, Suppressed, SyncField, Timer,
 };
 pub use rule::{
     Action, Assignment, Channel, CompareBuilder, Condition, Count, Every, Expiry, FireMode,

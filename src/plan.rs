@@ -20,6 +20,11 @@ use crate::value::Value;
 /// its list, and `nested` is 0 for a rule's own actions and `fnv(path)` for those inside an
 /// A/B variant (`1/variant:B/`). A host that runs a plan twice can skip actions whose key
 /// it has already executed.
+///
+/// For a [tick](crate::Engine::tick), the part that stands for the event is
+/// `fnv(customer id, "due", the due time's Unix seconds as 8 little-endian bytes)`: the
+/// same due item gives the same keys however late, and however often, it is ticked. A
+/// sequence step's actions have `nested` = `fnv("seq:ID/STEP/")`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ActionKey(pub u64);
 
@@ -203,6 +208,61 @@ pub struct PlannedAction {
     pub key: ActionKey,
     /// The action.
     pub action: ResolvedAction,
+    /// For a notification or task with an allowed window (quiet hours) planned outside
+    /// it: the next instant the window allows, before which the host should not deliver
+    /// it. `None` (omitted in JSON) when it may be delivered at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<DateTime<Utc>>,
+}
+
+/// What a [tick](crate::Engine::tick) did with a due item: an occurrence of a time-based
+/// rule, or a step of a running sequence.
+///
+/// ```
+/// use crm_rules::{Occurrence, OccurrenceStatus};
+/// fn fired(o: &Occurrence) -> bool {
+///     o.status == OccurrenceStatus::Fired
+/// }
+/// # let _ = fired;
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Occurrence {
+    /// The rule: the time-based rule, or the rule that started the sequence.
+    pub rule_id: Arc<str>,
+    /// For a sequence step: the sequence id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<String>,
+    /// For a sequence step: the step, from 0.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<usize>,
+    /// The due time (of the latest occurrence, when several are counted).
+    pub due: DateTime<Utc>,
+    /// How many occurrences this stands for: a schedule's occurrences that passed since
+    /// the last tick coalesce into one fire (or one missed report) with their count.
+    pub count: u32,
+    /// What became of it.
+    pub status: OccurrenceStatus,
+}
+
+/// What became of a due item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OccurrenceStatus {
+    /// The rule fired, or the step ran; its actions are in the plan.
+    Fired,
+    /// A gate refused it when it came due (condition false, out of scope, cooling down,
+    /// fire limit, suppressed by its group…; the trace says which). It does not fire later.
+    NotFired,
+    /// The tick came later than the engine's maximum lateness after the due time: not
+    /// fired, reported instead.
+    Missed,
+    /// A sequence step that was not needed: its `skip_when` held, or an event of an
+    /// `unless_event` kind arrived since the previous step. The sequence goes on.
+    Skipped,
+    /// The sequence stopped at this step (its `stop_when` or its rule's stop condition
+    /// held, or its rule was disabled or removed): its remaining steps are cancelled.
+    Stopped,
 }
 
 /// The net change of one field over the whole evaluation.
@@ -287,6 +347,9 @@ pub struct Plan {
     /// Timers to set or cancel.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub timers: Vec<Timer>,
+    /// For a tick: every due item it handled and what became of it, in the order handled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub occurrences: Vec<Occurrence>,
     /// Writes that lost to a higher-priority write.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overridden: Vec<Overridden>,

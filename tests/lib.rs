@@ -3,10 +3,15 @@
 mod common;
 mod compile_errors;
 mod conditions;
+mod engine;
+mod engine_properties;
 mod examples;
 mod loading;
 mod properties;
 mod quality;
+mod scenarios;
 mod schema;
 mod scoring;
+mod time;
+mod time_properties;
 mod values;

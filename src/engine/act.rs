@@ -11,7 +11,8 @@ use super::state::SequenceState;
 use crate::plan::{
     ActionKey, Overridden, PlannedAction, ResolvedAction, ResolvedRecipient, SyncField, Timer,
 };
-use crate::ruleset::{CompiledAction, CompiledRecipient, CompiledRule, SetValue};
+use crate::ruleset::{CompiledAction, CompiledRecipient, CompiledRule, CompiledWindow, SetValue};
+use crate::schedule::{local::local, relative, window};
 use crate::schema::{FieldId, ValueKind};
 use crate::value::Value;
 
@@ -37,7 +38,17 @@ impl Run<'_, '_> {
         ))
     }
 
-    fn push(&mut self, rule: &CompiledRule, (prefix, i): (&str, usize), action: ResolvedAction) {
+    fn push(&mut self, rule: &CompiledRule, path: (&str, usize), action: ResolvedAction) {
+        self.push_at(rule, path, action, None);
+    }
+
+    fn push_at(
+        &mut self,
+        rule: &CompiledRule,
+        (prefix, i): (&str, usize),
+        action: ResolvedAction,
+        not_before: Option<DateTime<Utc>>,
+    ) {
         let r = rule.index as u32;
         let key = self.key(r, prefix, i);
         self.plan.actions.push(PlannedAction {
@@ -45,7 +56,18 @@ impl Run<'_, '_> {
             rule_name: rule.name.clone(),
             key,
             action,
+            not_before,
         });
+    }
+
+    /// For an action with an allowed window: the next allowed instant when it would be
+    /// delivered outside the window. It is delivered at the evaluation's time (a due
+    /// time, for a tick) or, when the tick runs later, at the tick's time.
+    fn not_before(&self, window: Option<&CompiledWindow>) -> Option<DateTime<Utc>> {
+        let deliver = self.now.max(self.input.now);
+        window
+            .and_then(|w| window::next_allowed(w, deliver))
+            .filter(|t| *t != deliver)
     }
 
     /// Writes a field for a rule unless a rule earlier in the order already wrote it;
@@ -89,7 +111,7 @@ impl Run<'_, '_> {
     }
 
     fn due(&self, d: crate::duration::Duration) -> DateTime<Utc> {
-        d.after(self.input.now)
+        d.after(self.now)
     }
 
     /// Plans actions of rule `r`; `prefix` places nested actions (`1/variant:B/`).
@@ -105,9 +127,10 @@ impl Run<'_, '_> {
                         SetValue::FromNow(d) => {
                             let at = self.due(*d);
                             match e.schema.field(*field).map(|f| f.field_type.kind()) {
-                                Some(ValueKind::Date) => {
-                                    Value::Date(at.with_timezone(&e.rules.time_zone).date_naive())
-                                }
+                                Some(ValueKind::Date) => Value::Date(
+                                    local(e.rules.time_zone, at)
+                                        .map_or_else(|| at.date_naive(), |l| l.date()),
+                                ),
                                 _ => Value::DateTime(at),
                             }
                         }
@@ -225,16 +248,24 @@ impl Run<'_, '_> {
                     assignee,
                     due_in,
                     priority,
-                    window: _,
+                    window,
                 } => {
+                    // A due time outside the window moves to the next allowed instant.
+                    let due = due_in.map(|d| self.due(d)).map(|due| {
+                        window
+                            .as_ref()
+                            .and_then(|w| window::next_allowed(w, due))
+                            .unwrap_or(due)
+                    });
                     let resolved = ResolvedAction::CreateTask {
                         title: title.render(&self.record),
                         description: description.as_ref().map(|d| d.render(&self.record)),
                         assignee: self.recipient(assignee),
-                        due: due_in.map(|d| self.due(d)),
+                        due,
                         priority: *priority,
                     };
-                    self.push(rule, path, resolved);
+                    let not_before = self.not_before(window.as_ref());
+                    self.push_at(rule, path, resolved, not_before);
                 }
                 CompiledAction::Notify {
                     channel,
@@ -242,7 +273,7 @@ impl Run<'_, '_> {
                     cc,
                     subject,
                     template,
-                    window: _,
+                    window,
                 } => {
                     let resolved = ResolvedAction::Notify {
                         channel: channel.clone(),
@@ -251,7 +282,8 @@ impl Run<'_, '_> {
                         subject: subject.as_ref().map(|s| s.render(&self.record)),
                         message: template.render(&self.record),
                     };
-                    self.push(rule, path, resolved);
+                    let not_before = self.not_before(window.as_ref());
+                    self.push_at(rule, path, resolved, not_before);
                 }
                 CompiledAction::Sync { target, mapping } => {
                     let fields = mapping
@@ -301,8 +333,12 @@ impl Run<'_, '_> {
                     stop_when: _,
                 } => {
                     let Some(first) = steps.first() else { continue };
-                    let due = self.due(first.after);
-                    let now = self.input.now;
+                    let now = self.now;
+                    // `after` counted on the local calendar and clock of the rule set's
+                    // time zone, then `at` on the day reached (see `Engine::tick`).
+                    let due =
+                        relative::after(now, first.after.as_seconds(), first.at, e.timing.zone)
+                            .unwrap_or_else(|| self.due(first.after));
                     self.state_mut().sequences.insert(
                         sequence.clone(),
                         SequenceState {

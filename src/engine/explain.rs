@@ -61,6 +61,14 @@ pub enum Outcome {
     },
     /// The field change that would trigger the rule came after the cascade depth limit.
     CascadeLimit,
+    /// A time-based rule came due, but the tick came later than the engine's maximum
+    /// lateness after the due time: not fired.
+    Missed {
+        /// The due time (of the latest occurrence, when several were missed).
+        due: DateTime<Utc>,
+        /// How many occurrences were missed.
+        count: u32,
+    },
 }
 
 /// The evaluation of one sub-condition.

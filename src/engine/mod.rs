@@ -5,8 +5,13 @@ mod assign;
 mod cycles;
 mod explain;
 mod hash;
+mod named;
+mod observe;
 mod run;
+mod sequence;
 mod state;
+mod tick;
+mod timed;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -18,8 +23,10 @@ use serde::{Deserialize, Serialize};
 
 pub use explain::{ConditionTrace, Outcome, TraceEntry};
 pub use state::CustomerState;
+pub use tick::TickInput;
 
 use crate::condition::Event;
+use crate::duration::Duration;
 use crate::error::BuildError;
 use crate::limits::Limits;
 use crate::plan::Plan;
@@ -163,6 +170,7 @@ pub struct EngineBuilder {
     rules: RuleSet,
     cascade_depth: usize,
     limits: Limits,
+    max_lateness: Duration,
 }
 
 impl EngineBuilder {
@@ -175,6 +183,21 @@ impl EngineBuilder {
     /// Sets the cascade depth limit (default [`DEFAULT_CASCADE_DEPTH`]).
     pub fn cascade_depth(mut self, depth: usize) -> EngineBuilder {
         self.cascade_depth = depth;
+        self
+    }
+
+    /// Sets how late after its due time a [tick](Engine::tick) may still fire a due item
+    /// (default 24 hours); a later tick reports it missed instead of firing it.
+    ///
+    /// ```
+    /// use crm_rules::{Duration, Engine, Schema};
+    /// let schema = Schema::from_json(r#"{"fields": [{"name": "客户名称", "type": "text"}]}"#)?;
+    /// let engine = Engine::builder(schema).max_lateness("2h".parse::<Duration>()?).build()?;
+    /// assert_eq!(engine.max_lateness().to_string(), "2h");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn max_lateness(mut self, lateness: Duration) -> EngineBuilder {
+        self.max_lateness = lateness;
         self
     }
 
@@ -224,7 +247,17 @@ impl EngineBuilder {
             }
             count_keys.push(keys);
         }
+        // Counters are recorded in candidate order (priority, then position), so that the
+        // state a plan returns does not depend on where rules of distinct priorities sit.
+        for list in counted.values_mut() {
+            list.sort_by_key(|&(r, slot)| {
+                (std::cmp::Reverse(rules.rules[r as usize].priority), r, slot)
+            });
+        }
+        let timing = timed::Timing::new(&rules, &self.schema);
         Ok(Engine {
+            timing,
+            max_lateness: self.max_lateness,
             schema: self.schema,
             cascade_depth: self.cascade_depth,
             warnings,
@@ -287,6 +320,13 @@ fn is_plain(rule: &crate::ruleset::CompiledRule) -> bool {
 /// 6. Field changes made by the rules are field-change events for the next round,
 ///    breadth-first, up to the cascade depth limit; the plan says when the limit cut a
 ///    cascade short ([`Plan::cascade_limit`]).
+/// 7. The state records what time-based rules measure from: when the engine first saw the
+///    customer, the event's time for kinds that inactivity triggers and sequence steps
+///    watch, and `now` for a watched field whose value changed; running sequences whose
+///    `stop_when` holds are stopped (removed, their `seq:ID` timers cancelled).
+///
+/// Time-based rules and sequence steps fire in [`Engine::tick`], which states their due
+/// times, exactly-once bookkeeping and order.
 ///
 /// ```
 /// use chrono::{TimeZone, Utc};
@@ -328,6 +368,9 @@ pub struct Engine {
     hot: HashMap<String, Vec<Hot>>,
     /// The hash of each rule's id, a part of its action keys.
     rule_hashes: Vec<u64>,
+    /// The time-based rules and sequences, indexed.
+    timing: timed::Timing,
+    max_lateness: Duration,
 }
 
 impl Engine {
@@ -338,6 +381,7 @@ impl Engine {
             rules: RuleSet::default(),
             cascade_depth: DEFAULT_CASCADE_DEPTH,
             limits: Limits::default(),
+            max_lateness: Duration::hours(24).unwrap_or_default(),
         }
     }
 

@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use chrono::{DateTime, Utc};
+
 use crate::condition::{eval, Facts, Node};
 use crate::engine::explain::{explain, ConditionTrace, Outcome, TraceEntry};
 use crate::engine::{CustomerState, Engine, Input};
@@ -18,10 +20,10 @@ pub(crate) struct Run<'e, 'i> {
     /// The customer as the evaluation has changed it so far.
     pub record: Cow<'i, Record>,
     /// The new state, once anything in it changed.
-    state: Option<CustomerState>,
+    pub state: Option<CustomerState>,
     pub plan: Plan,
     /// Rules fired in this evaluation.
-    fired: Vec<u32>,
+    pub fired: Vec<u32>,
     /// Exclusive groups that fired, with the rule that fired for each.
     group_winners: Vec<(u32, u32)>,
     /// The rule whose `set_field`/`assign_owner` first wrote each field.
@@ -36,6 +38,14 @@ pub(crate) struct Run<'e, 'i> {
     pub round: usize,
     /// The hash of the customer id and the event id, the start of every action key.
     pub event_hash: u64,
+    /// The time rules are evaluated at: the input's `now`, or for a tick, the due time of
+    /// the item being handled.
+    pub now: DateTime<Utc>,
+    /// The time validity periods are checked at: the event's time, or the due time.
+    pub time: DateTime<Utc>,
+    /// Whether the candidate being considered is a due time-based rule (a tick), not one
+    /// triggered by an event or a field change.
+    pub due: bool,
 }
 
 impl<'e, 'i> Run<'e, 'i> {
@@ -58,6 +68,9 @@ impl<'e, 'i> Run<'e, 'i> {
                 input.customer_id.as_bytes(),
                 input.event.id.as_bytes(),
             ]),
+            now: input.now,
+            time: input.event.time,
+            due: false,
         }
     }
 
@@ -67,6 +80,11 @@ impl<'e, 'i> Run<'e, 'i> {
 
     pub fn state_mut(&mut self) -> &mut CustomerState {
         self.state.get_or_insert_with(|| self.input.state.clone())
+    }
+
+    /// Whether the evaluation changed a field so far.
+    pub(crate) fn touched_any(&self) -> bool {
+        !self.touched.is_empty()
     }
 
     /// Sets a field of the working record, noting the change.
@@ -123,6 +141,7 @@ impl<'e, 'i> Run<'e, 'i> {
             }
         }
         self.cascade();
+        self.observe();
         self.finish()
     }
 
@@ -185,9 +204,9 @@ impl<'e, 'i> Run<'e, 'i> {
     }
 
     /// The behaviour counts a rule's conditions read, at now.
-    fn counts(&self, r: u32) -> Vec<u32> {
+    pub(crate) fn counts(&self, r: u32) -> Vec<u32> {
         let rule = &self.e.rules.rules[r as usize];
-        let now = self.input.now;
+        let now = self.now;
         rule.counts
             .iter()
             .zip(&self.e.count_keys[r as usize])
@@ -231,7 +250,7 @@ impl<'e, 'i> Run<'e, 'i> {
     }
 
     /// Follows field changes made by rules, breadth-first, up to the depth limit.
-    fn cascade(&mut self) {
+    pub(crate) fn cascade(&mut self) {
         loop {
             if self.round_changes.is_empty() {
                 return;
@@ -273,7 +292,7 @@ impl<'e, 'i> Run<'e, 'i> {
         }
     }
 
-    fn outcome(
+    pub(crate) fn outcome(
         &mut self,
         rule: &CompiledRule,
         outcome: Outcome,
@@ -300,14 +319,14 @@ impl<'e, 'i> Run<'e, 'i> {
     }
 
     /// Considers one candidate rule: every gate in order, then fires it.
-    fn consider(&mut self, r: u32) {
+    pub(crate) fn consider(&mut self, r: u32) {
         let e = self.e;
         let input = self.input;
         let rule = &e.rules.rules[r as usize];
         if !rule.enabled {
             return self.outcome(rule, Outcome::Disabled, None);
         }
-        let time = input.event.time;
+        let time = self.time;
         if let Some(valid_from) = rule.valid_from.filter(|f| time < *f) {
             return self.outcome(rule, Outcome::NotYetValid { valid_from }, None);
         }
@@ -322,7 +341,7 @@ impl<'e, 'i> Run<'e, 'i> {
         } else {
             self.counts(r)
         };
-        let mut facts = Facts::new(&self.record, input.now)
+        let mut facts = Facts::new(&self.record, self.now)
             .with_event(input.event)
             .with_previous(input.record);
         facts.counts = &counts;
@@ -364,7 +383,7 @@ impl<'e, 'i> Run<'e, 'i> {
         if let (Some(cooldown), Some(last)) = (rule.cooldown, rule_state.and_then(|s| s.last_fired))
         {
             let until = cooldown.after(last);
-            if input.now < until {
+            if self.now < until {
                 return self.outcome(rule, Outcome::CoolingDown { until }, None);
             }
         }
@@ -379,10 +398,12 @@ impl<'e, 'i> Run<'e, 'i> {
             let (holds, t) = self.check(when, &facts, rule);
             condition_trace = t;
             if rule.fire == FireMode::WhenBecomesTrue {
+                // The first time: false for a due time-based rule (nothing was evaluated
+                // before), else the condition on the customer before the event.
                 let held_before = rule_state.and_then(|s| s.held).unwrap_or_else(|| {
-                    let mut before = Facts::new(input.record, input.now).with_event(input.event);
+                    let mut before = Facts::new(input.record, self.now).with_event(input.event);
                     before.counts = &counts;
-                    eval::holds(when, &before)
+                    !self.due && eval::holds(when, &before)
                 });
                 if rule_state.and_then(|s| s.held) != Some(holds) {
                     self.state_mut().rule_mut(&rule.id).held = Some(holds);
@@ -425,7 +446,7 @@ impl<'e, 'i> Run<'e, 'i> {
         let rule = &self.e.rules.rules[r as usize];
         self.fired.push(r);
         if rule.max_fires.is_some() || rule.cooldown.is_some() {
-            let now = self.input.now;
+            let now = self.now;
             let s = self.state_mut().rule_mut(&rule.id);
             s.fires = s.fires.saturating_add(1);
             if rule.cooldown.is_some() {
@@ -442,7 +463,7 @@ impl<'e, 'i> Run<'e, 'i> {
     }
 
     /// Marks a rule stopped for the customer and cancels its timers and sequences.
-    fn stop(&mut self, r: u32) {
+    pub(crate) fn stop(&mut self, r: u32) {
         let rule = &self.e.rules.rules[r as usize];
         let id = rule.id.to_string();
         let state = self.state_mut();
@@ -467,7 +488,7 @@ impl<'e, 'i> Run<'e, 'i> {
     }
 
     /// Net changes, the new state (pruned of rules no longer in the set), the trace.
-    fn finish(mut self) -> Plan {
+    pub(crate) fn finish(mut self) -> Plan {
         let schema = &self.e.schema;
         for field in &self.touched {
             let old = self.input.record.get(*field);

@@ -4,6 +4,8 @@ use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use super::named::Named;
+
 /// What the engine remembers of one rule for one customer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -20,6 +22,16 @@ pub(crate) struct RuleState {
     /// Its stop condition held: it no longer fires for this customer.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub stopped: bool,
+}
+
+/// When the engine first saw a watched field hold its current value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FieldMark {
+    /// When.
+    pub at: DateTime<Utc>,
+    /// A stable hash of the value, to notice a change the engine was not shown.
+    pub value: u32,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -46,10 +58,12 @@ pub(crate) struct SequenceState {
 /// plan carries one. It serializes to JSON; an empty state serializes to `{}`.
 ///
 /// Memory is bounded per customer: one small entry per rule that has a cooldown, a fire
-/// limit, a stop condition or `when_becomes_true`; for each behaviour count, at most
-/// `at_least` timestamps (`at_least` is limited to 1,000); one entry per running sequence
-/// and per experiment. Entries of rules no longer in the rule set are dropped when the
-/// state is next written.
+/// limit, a stop condition or `when_becomes_true`; for each behaviour count, at most `at_least` timestamps (`at_least` is limited to
+/// 1,000); one entry per running sequence and per experiment; one timestamp per event kind
+/// and per field that time-based rules watch (inactivity, time in stage, sequence
+/// exceptions), when the engine first saw the customer and when it last ticked it.
+/// Entries of rules, kinds and
+/// fields no longer in the rule set are dropped when the state is next written.
 ///
 /// ```
 /// use crm_rules::CustomerState;
@@ -71,6 +85,22 @@ pub struct CustomerState {
     /// Experiment id → variant name.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub(crate) experiments: IndexMap<String, String>,
+    /// When the engine first saw the customer (an evaluation's or a tick's `now`), when
+    /// the rule set has schedules, inactivity or time-in-stage rules: they count from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) since: Option<DateTime<Utc>>,
+    /// The latest tick that handled a due occurrence of a time-based rule: every
+    /// occurrence due at or before it has been handled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ticked: Option<DateTime<Utc>>,
+    /// Event kind → the time of the latest event of the kind, for kinds that inactivity
+    /// triggers and sequence exception steps watch.
+    #[serde(default, skip_serializing_if = "Named::is_empty")]
+    pub(crate) last_events: Named<DateTime<Utc>>,
+    /// Field → when the engine first saw its current value, for fields that inactivity and
+    /// time-in-stage triggers watch.
+    #[serde(default, skip_serializing_if = "Named::is_empty")]
+    pub(crate) last_changes: Named<FieldMark>,
 }
 
 impl CustomerState {
@@ -104,6 +134,48 @@ impl CustomerState {
         self.sequences
             .iter()
             .map(|(k, s)| (k.as_str(), s.step, s.due))
+    }
+
+    /// The time of the latest tick that handled a due occurrence of a time-based rule:
+    /// every occurrence due at or before it has been handled (fired, refused by a gate,
+    /// or missed) and never fires again.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use crm_rules::{CustomerState, Engine, RuleSet, Schema, TickInput};
+    /// let schema = Schema::from_json(r#"{"fields": [{"name": "标签", "type": "tags"}]}"#)?;
+    /// let rules = RuleSet::from_json(r#"{"rules": [{"id": "daily", "name": "每日提醒",
+    ///   "trigger": {"type": "schedule", "every": "day", "at": "09:00"},
+    ///   "actions": [{"type": "add_tag", "tag": "今日跟进"}]}]}"#)?;
+    /// let engine = Engine::builder(schema).rules(rules).build()?;
+    /// let customer = engine.schema().record::<_, &str>([])?;
+    /// let start = Utc.with_ymd_and_hms(2024, 5, 20, 8, 0, 0).unwrap();
+    /// let state = engine.tick(&TickInput::new("C1", &customer, &CustomerState::new(), start)).state.unwrap();
+    /// assert_eq!(state.ticked(), None); // nothing was due yet
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 30, 0).unwrap();
+    /// let state = engine.tick(&TickInput::new("C1", &customer, &state, now)).state.unwrap();
+    /// assert_eq!(state.ticked(), Some(now));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn ticked(&self) -> Option<DateTime<Utc>> {
+        self.ticked
+    }
+
+    /// When the engine first saw the customer (set by the first evaluation or tick when
+    /// the rule set has schedules, inactivity or time-in-stage rules).
+    pub fn since(&self) -> Option<DateTime<Utc>> {
+        self.since
+    }
+
+    /// When the latest event of a kind happened, for kinds that time-based rules watch.
+    pub fn last_event(&self, kind: &str) -> Option<DateTime<Utc>> {
+        self.last_events.get(kind).copied()
+    }
+
+    /// When the engine first saw a field hold its current value, for fields that
+    /// inactivity and time-in-stage triggers watch.
+    pub fn last_change(&self, field: &str) -> Option<DateTime<Utc>> {
+        self.last_changes.get(field).map(|m| m.at)
     }
 
     pub(crate) fn rule_mut(&mut self, rule_id: &str) -> &mut RuleState {

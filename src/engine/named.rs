@@ -1,0 +1,144 @@
+//! A small map from names to values for the customer state: the times of watched event
+//! kinds and the marks of watched fields. A handful of entries, read on every due-time
+//! computation and copied into every new state, so it is a vector with shared names
+//! (cloning copies no text) and a hash of each name beside it (searching reads no text).
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+
+/// A stable 64-bit hash of a name, part of no stored data (it is recomputed on loading).
+pub(crate) fn name_hash(name: &str) -> u64 {
+    super::hash::mix(super::hash::fnv1a(&[name.as_bytes()]))
+}
+
+/// Names → values, in insertion order. JSON: an object.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Named<V> {
+    entries: Vec<(Arc<str>, u64, V)>,
+}
+
+impl<V> Default for Named<V> {
+    fn default() -> Named<V> {
+        Named {
+            entries: Vec::new(),
+        }
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for Named<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.entries.iter().map(|(k, _, v)| (k, v)))
+            .finish()
+    }
+}
+
+impl<V> Named<V> {
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The value of a name.
+    pub fn get(&self, name: &str) -> Option<&V> {
+        let hash = name_hash(name);
+        self.entries
+            .iter()
+            .find(|(k, h, _)| *h == hash && &**k == name)
+            .map(|(_, _, v)| v)
+    }
+
+    /// The value of the name with this hash ([`name_hash`]), when the names searched for
+    /// have distinct hashes (the engine checks that of the names it watches).
+    pub fn get_hashed(&self, hash: u64) -> Option<&V> {
+        self.entries
+            .iter()
+            .find(|(_, h, _)| *h == hash)
+            .map(|(_, _, v)| v)
+    }
+
+    /// The `i`th entry's name hash and value.
+    pub fn get_index(&self, i: usize) -> Option<(u64, &V)> {
+        self.entries.get(i).map(|(_, h, v)| (*h, v))
+    }
+
+    /// Sets the value of a name (shared with the caller), keeping its place when present.
+    pub fn insert(&mut self, name: &Arc<str>, hash: u64, value: V) {
+        match self
+            .entries
+            .iter_mut()
+            .find(|(k, h, _)| *h == hash && **k == **name)
+        {
+            Some(entry) => entry.2 = value,
+            None => self.entries.push((Arc::clone(name), hash, value)),
+        }
+    }
+
+    /// Keeps the entries whose name hash passes `keep`.
+    pub fn retain(&mut self, mut keep: impl FnMut(u64) -> bool) {
+        self.entries.retain(|(_, h, _)| keep(*h));
+    }
+}
+
+impl<V: Serialize> Serialize for Named<V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
+        for (k, _, v) in &self.entries {
+            map.serialize_entry(&**k, v)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for Named<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Named<V>, D::Error> {
+        struct Entries<V>(std::marker::PhantomData<V>);
+
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Entries<V> {
+            type Value = Named<V>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Named<V>, A::Error> {
+                let mut named = Named::default();
+                while let Some((name, value)) = access.next_entry::<String, V>()? {
+                    let name: Arc<str> = Arc::from(name);
+                    named.insert(&name, name_hash(&name), value);
+                }
+                Ok(named)
+            }
+        }
+
+        deserializer.deserialize_map(Entries(std::marker::PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_writes_and_round_trips_as_an_object() {
+        let mut m: Named<u32> = Named::default();
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("跟进阶段"), Arc::from("login"));
+        m.insert(&a, name_hash(&a), 1);
+        m.insert(&b, name_hash(&b), 2);
+        m.insert(&a, name_hash(&a), 3);
+        assert_eq!(m.get("跟进阶段"), Some(&3));
+        assert_eq!(m.get_hashed(name_hash("login")), Some(&2));
+        assert_eq!(m.get("other"), None);
+        assert_eq!(m.get_index(0), Some((name_hash("跟进阶段"), &3)));
+        let json = serde_json::to_string(&m).unwrap();
+        assert_eq!(json, r#"{"跟进阶段":3,"login":2}"#);
+        let back: Named<u32> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, m);
+        m.retain(|h| h != name_hash("login"));
+        assert_eq!(m.get("login"), None);
+        assert_eq!(m.get("跟进阶段"), Some(&3));
+        assert!(serde_json::from_str::<Named<u32>>("[1]").is_err());
+    }
+}

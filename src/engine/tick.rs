@@ -1,0 +1,364 @@
+//! Ticks: the host asks what is due for a customer at a time, and when to ask next.
+
+use chrono::{DateTime, Utc};
+
+use super::explain::Outcome;
+use super::run::Run;
+use super::timed::{self, Customer, Seen, When};
+use super::{Context, CustomerState, Engine, Input, NO_CONTEXT};
+use crate::condition::Event;
+use crate::duration::Duration;
+use crate::plan::{Occurrence, OccurrenceStatus, Plan};
+use crate::schedule::Ts;
+use crate::schema::Record;
+
+/// One tick's input: the customer, its engine state and the time.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use crm_rules::{Context, CustomerState, Schema, TickInput};
+/// let schema = Schema::from_json(r#"{"fields": [{"name": "客户名称", "type": "text"}]}"#)?;
+/// let customer = schema.record([("客户名称", "华为")])?;
+/// let state = CustomerState::new();
+/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+/// let context = Context::default();
+/// let input = TickInput::new("C001", &customer, &state, now).context(&context).explain(true);
+/// assert!(input.explain);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct TickInput<'a> {
+    /// The customer's id (for idempotency keys, hash assignment and A/B variants).
+    pub customer_id: &'a str,
+    /// The customer as stored now.
+    pub record: &'a Record,
+    /// The customer's engine state from the last plan (or [`CustomerState::new`]).
+    pub state: &'a CustomerState,
+    /// The current time: everything due at or before it is handled.
+    pub now: DateTime<Utc>,
+    /// Assignment counters and loads.
+    pub context: &'a Context,
+    /// Whether to trace every rule considered in [`Plan::trace`].
+    pub explain: bool,
+}
+
+impl<'a> TickInput<'a> {
+    /// An input with an empty context and no trace.
+    pub fn new(
+        customer_id: &'a str,
+        record: &'a Record,
+        state: &'a CustomerState,
+        now: DateTime<Utc>,
+    ) -> TickInput<'a> {
+        TickInput {
+            customer_id,
+            record,
+            state,
+            now,
+            context: &NO_CONTEXT,
+            explain: false,
+        }
+    }
+
+    /// Sets the assignment context.
+    pub fn context(mut self, context: &'a Context) -> TickInput<'a> {
+        self.context = context;
+        self
+    }
+
+    /// Turns the trace on or off.
+    pub fn explain(mut self, on: bool) -> TickInput<'a> {
+        self.explain = on;
+        self
+    }
+}
+
+impl Run<'_, '_> {
+    /// Evaluates what follows as of a due time: conditions, cooldowns, validity and the
+    /// times actions compute read it as "now", and action keys derive from it.
+    pub(crate) fn at_due(&mut self, due: DateTime<Utc>) {
+        self.now = due;
+        self.time = due;
+        self.due = true;
+        self.event_hash = super::hash::fnv1a(&[
+            self.input.customer_id.as_bytes(),
+            b"due",
+            &due.timestamp().to_le_bytes(),
+        ]);
+    }
+
+    /// Back to the input's time, for cascades.
+    pub(crate) fn at_now(&mut self) {
+        self.now = self.input.now;
+        self.time = self.input.event.time;
+        self.due = false;
+    }
+
+    /// Handles the due occurrences of time-based rules, in priority order.
+    fn due_rules(&mut self, seen: &Seen) {
+        let e = self.e;
+        let now = self.input.now;
+        let oldest = e.max_lateness.before(now);
+        let mut due = Vec::new();
+        {
+            let state = self.state();
+            let customer = Customer {
+                record: &self.record,
+                state,
+                seen,
+            };
+            for t in &e.timing.rules {
+                if !t.active(state) {
+                    continue;
+                }
+                if let Some(span) = timed::span(&e.timing, t, customer, now, oldest) {
+                    due.push((t.rule, span));
+                }
+            }
+        }
+        if !due.is_empty() {
+            // Every due occurrence up to now is handled below.
+            let state = self.state_mut();
+            state.ticked = Some(state.ticked.map_or(now, |t| t.max(now)));
+        }
+        for (r, span) in due {
+            let rule = &e.rules.rules[r as usize];
+            if let Some((count, at)) = span.missed {
+                self.plan.occurrences.push(Occurrence {
+                    rule_id: rule.id.clone(),
+                    sequence: None,
+                    step: None,
+                    due: at,
+                    count,
+                    status: OccurrenceStatus::Missed,
+                });
+                self.outcome(rule, Outcome::Missed { due: at, count }, None);
+            }
+            if let Some((count, at)) = span.fresh {
+                self.at_due(at);
+                let before = self.fired.len();
+                self.consider(r);
+                let status = if self.fired.len() > before {
+                    OccurrenceStatus::Fired
+                } else {
+                    OccurrenceStatus::NotFired
+                };
+                self.plan.occurrences.push(Occurrence {
+                    rule_id: rule.id.clone(),
+                    sequence: None,
+                    step: None,
+                    due: at,
+                    count,
+                    status,
+                });
+            }
+        }
+        self.at_now();
+    }
+}
+
+impl Engine {
+    /// Fires everything due for a customer at `now`: occurrences of time-based rules and
+    /// steps of running sequences. Never fails; nothing due gives an empty plan.
+    ///
+    /// # Exactly once
+    ///
+    /// A due item is an occurrence of a time-based rule (a schedule's occurrence; a
+    /// relative, inactivity or time-in-stage rule's due time for the customer as it is) or
+    /// a sequence step. A tick handles every due item after the latest tick
+    /// ([`CustomerState::ticked`]) and at or before `now`, and records that in the
+    /// returned state (the new latest tick; the sequence's next step): ticking again at the
+    /// same or a later time never fires it again, and nothing fires before its due time. A
+    /// due time that falls at or before the latest tick only later (a field moved into the
+    /// past) is not due. Each item is reported in [`Plan::occurrences`]:
+    /// - within the [maximum lateness](crate::EngineBuilder::max_lateness) of its due time
+    ///   (default 24 hours) it is considered as of its due time — the rule's gates and
+    ///   condition ([`Engine`]'s evaluation order) read the customer as it is now and the
+    ///   clock as the due time; due times of tasks count from it; action keys derive from
+    ///   it ([`ActionKey`](crate::ActionKey)), so a repeated tick gives the same keys — and
+    ///   fires (`fired`) or is refused by a gate (`not_fired`, with the reason in the trace;
+    ///   it does not fire later);
+    /// - later than that it is not fired but reported `missed` (and in the trace as
+    ///   [`Outcome::Missed`]);
+    /// - several occurrences of a schedule that passed since the last tick coalesce: one
+    ///   fire, at the latest, with their `count`; those past the maximum lateness, one
+    ///   missed report with theirs.
+    ///
+    /// A rule's occurrences outside its validity period are not due items; a disabled or
+    /// stopped rule has none (and when enabled again, none up to the latest tick).
+    ///
+    /// # Due times
+    ///
+    /// - `schedule`: each local date of the schedule at `at`, in the rule's time zone. A
+    ///   local time skipped by a daylight-saving change moves forward to the first instant
+    ///   after the gap (02:30 on the day New York goes from 02:00 to 03:00 fires at 03:00
+    ///   EDT); a local time that happens twice fires once, at the earlier instant. A
+    ///   monthly `day_of_month` past a month's end falls on its last day (31 → 30 April,
+    ///   28 or 29 February). Occurrences count from when the engine first saw the customer
+    ///   ([`CustomerState::since`]): a customer's first evaluation or tick starts its clock.
+    /// - `relative`: the field's time (a date: 00:00 local) plus `after` or minus `before`,
+    ///   counted on the local calendar and clock (3 days after 10:00 is 10:00 three days
+    ///   later, also across a daylight-saving change), moved to `at` on the day reached,
+    ///   resolved as schedules are. A new value of the field gives a new due time, which
+    ///   fires if it is after the latest tick; an absent field has none.
+    /// - `inactivity`: `for` after the latest of: the last event of the `events` kinds,
+    ///   the last change of the `field`, and when the engine first saw the customer. Once
+    ///   per quiet spell: it fires again only after new activity.
+    /// - `stage_time`: the current stage's limit after the field took its value. Once per
+    ///   stay in a stage.
+    ///
+    /// Event times and field changes are recorded in the state by [`Engine::evaluate`]
+    /// (an event's time for the kinds inactivity triggers and sequence steps watch; `now`
+    /// for a watched field whose value changed). A watched field the host changed without
+    /// an evaluation is noticed at the next tick and counts as changed at its `now`.
+    ///
+    /// # Sequences
+    ///
+    /// A running sequence's due steps run in order, each as of its due time: first the
+    /// sequence's `stop_when` and its rule's stop condition (either stops the sequence:
+    /// `stopped`, its timer cancelled), then the step: `missed` when too late, `skipped`
+    /// when its `skip_when` holds or an event of an `unless_event` kind happened since the
+    /// previous step's due time (or the start), otherwise its actions are planned
+    /// (`fired`). The next step is due its `after` (and `at`) from this step's due time —
+    /// not from when the tick ran — and the plan sets the `seq:ID` timer for it; after the
+    /// last step, or when stopped, the timer is cancelled and the sequence removed.
+    /// Running sequences whose `stop_when` holds are also stopped by evaluations and at
+    /// the end of a tick, due or not.
+    ///
+    /// # Order
+    ///
+    /// A tick is one evaluation: due rules in priority order (ties by position), each
+    /// rule's missed report before its fire; then the field changes they made, as
+    /// cascades; then the due sequence steps, in order of due time (ties: the order the
+    /// sequences started), each followed by its cascades. The cascade depth limit and the
+    /// "fires once per evaluation" guard hold over the whole tick.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use crm_rules::{CustomerState, Engine, OccurrenceStatus, RuleSet, Schema, TickInput};
+    /// let schema = Schema::from_json(r#"{"owner_field": "负责人", "fields": [
+    ///   {"name": "客户名称", "type": "text"},
+    ///   {"name": "负责人", "type": "member"},
+    ///   {"name": "客户状态", "type": "single_choice", "options": ["新客户", "成交客户"]},
+    ///   {"name": "创建时间", "type": "date_time"}
+    /// ]}"#)?;
+    /// let rules = RuleSet::from_json(r#"{"time_zone": "Asia/Shanghai", "rules": [{
+    ///   "id": "new-3d", "name": "新客户3天未跟进提醒",
+    ///   "trigger": {"type": "relative", "field": "创建时间", "after": "3d"},
+    ///   "when": {"field": "客户状态", "op": "eq", "value": "新客户"},
+    ///   "actions": [{"type": "create_task", "title": "跟进 {{客户名称}}", "due_in": "1d"}]
+    /// }]}"#)?;
+    /// let engine = Engine::builder(schema).rules(rules).build()?;
+    /// let created = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// let customer = engine.schema().record([
+    ///     ("客户名称", "华为".into()), ("客户状态", "新客户".into()),
+    ///     ("创建时间", crm_rules::Value::DateTime(created)),
+    /// ])?;
+    /// let state = CustomerState::new();
+    /// let due = engine.next_due(&customer, &state);
+    /// assert_eq!(due, Some(Utc.with_ymd_and_hms(2024, 5, 23, 9, 0, 0).unwrap()));
+    ///
+    /// // An hour late: it fires once, as of its due time.
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 23, 10, 0, 0).unwrap();
+    /// let plan = engine.tick(&TickInput::new("C001", &customer, &state, now));
+    /// assert_eq!(plan.actions.len(), 1);
+    /// assert_eq!(plan.occurrences[0].status, OccurrenceStatus::Fired);
+    /// let state = plan.state.unwrap_or(state);
+    ///
+    /// // Again: nothing more is due.
+    /// let again = engine.tick(&TickInput::new("C001", &customer, &state, now));
+    /// assert!(again.actions.is_empty());
+    /// assert_eq!(engine.next_due(&customer, &state), None);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn tick(&self, input: &TickInput<'_>) -> Plan {
+        let event = Event::new(String::new(), String::new(), input.now);
+        let inner = Input {
+            customer_id: input.customer_id,
+            record: input.record,
+            state: input.state,
+            event: &event,
+            now: input.now,
+            context: input.context,
+            explain: input.explain,
+        };
+        let mut run = Run::new(self, &inner);
+        let mut seen = Seen::new(&self.timing, input.record, input.state);
+        run.record_times(Some(&mut seen));
+        run.due_rules(&seen);
+        run.cascade();
+        run.run_sequences();
+        if run.touched_any() {
+            run.record_times(None);
+        }
+        if !run.state().sequences.is_empty() {
+            run.stop_sequences(true);
+        }
+        run.finish()
+    }
+
+    /// The earliest time at which a time-based rule could fire or a sequence step is due
+    /// for the customer as it is, so that the host keeps one timer per customer and ticks
+    /// it then; `None` when nothing is ever due (until the customer or its state changes:
+    /// ask again after applying a plan or changing the record).
+    ///
+    /// Conditions are not evaluated (they may hold by then): a rule whose condition is
+    /// false at its due time is still due then, and the tick records that it did not fire.
+    /// A time in the past means "tick now": a due item not yet handled, a customer the
+    /// engine has not seen yet (the Unix epoch: its first tick starts its clock), or a
+    /// watched field that changed without an evaluation.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use crm_rules::{CustomerState, Engine, RuleSet, Schema, TickInput};
+    /// let schema = Schema::from_json(r#"{"fields": [{"name": "客户名称", "type": "text"}, {"name": "标签", "type": "tags"}]}"#)?;
+    /// let rules = RuleSet::from_json(r#"{"time_zone": "Asia/Shanghai", "rules": [{
+    ///   "id": "monday", "name": "每周一提醒",
+    ///   "trigger": {"type": "schedule", "every": "week", "days": ["Mon"], "at": "09:00"},
+    ///   "actions": [{"type": "add_tag", "tag": "本周跟进"}]
+    /// }]}"#)?;
+    /// let engine = Engine::builder(schema).rules(rules).build()?;
+    /// let customer = engine.schema().record([("客户名称", "华为")])?;
+    ///
+    /// // Never seen: due at once, and the first tick starts the clock.
+    /// let state = CustomerState::new();
+    /// assert_eq!(engine.next_due(&customer, &state), Some(chrono::DateTime::UNIX_EPOCH));
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 22, 12, 0, 0).unwrap(); // a Wednesday
+    /// let state = engine.tick(&TickInput::new("C001", &customer, &state, now)).state.unwrap();
+    /// // Next Monday 09:00 in Shanghai.
+    /// assert_eq!(engine.next_due(&customer, &state), Some(Utc.with_ymd_and_hms(2024, 5, 27, 1, 0, 0).unwrap()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn next_due(&self, record: &Record, state: &CustomerState) -> Option<DateTime<Utc>> {
+        let seen = Seen::new(&self.timing, record, state);
+        let customer = Customer {
+            record,
+            state,
+            seen: &seen,
+        };
+        let mut best: Option<Ts> = None;
+        let mut earlier = |t: Ts| {
+            if best.is_none_or(|b| t < b) {
+                best = Some(t);
+            }
+        };
+        for t in &self.timing.rules {
+            if !t.active(state) {
+                continue;
+            }
+            if let Some(When::At(at) | When::Look(at)) = timed::next(&self.timing, t, customer) {
+                earlier(at);
+            }
+        }
+        for s in state.sequences.values() {
+            earlier(Ts::of(s.due));
+        }
+        best.and_then(Ts::to_date_time)
+    }
+
+    /// How late after its due time a tick may still fire a due item; later ones are
+    /// reported missed. Set with [`EngineBuilder::max_lateness`](crate::EngineBuilder::max_lateness).
+    pub fn max_lateness(&self) -> Duration {
+        self.max_lateness
+    }
+}

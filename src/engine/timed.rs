@@ -1,0 +1,689 @@
+//! The time-based rules of an engine, indexed when it is built, and when each is due for a
+//! customer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::hash;
+use super::named::name_hash;
+use super::state::{CustomerState, FieldMark};
+use crate::condition::Node;
+use crate::ruleset::{CompiledAction, CompiledRules, CompiledStep, CompiledTrigger};
+use crate::schedule::{local::Zone, relative, Recurrence, Ts};
+use crate::schema::{FieldId, Record, Schema};
+use crate::time_of_day::TimeOfDay;
+use crate::value::Value;
+
+/// What the engine needs of its time-based rules and sequences, built once.
+#[derive(Clone, Debug)]
+pub(crate) struct Timing {
+    /// The time-based rules, in priority order (higher first, ties by position).
+    pub rules: Vec<Timed>,
+    /// Event kinds whose latest time the customer state keeps, sorted, with the hash of
+    /// each ([`name_hash`]).
+    pub kinds: Vec<(Arc<str>, u64)>,
+    /// Fields whose latest change the customer state keeps, with their names and the hash
+    /// of each.
+    pub fields: Vec<(FieldId, Arc<str>, u64)>,
+    /// Whether two watched kinds, or two watched fields, have the same name hash (then
+    /// they are found by name).
+    pub collide: bool,
+    /// Sequence id → its definition.
+    pub sequences: HashMap<String, SequenceDef>,
+    /// Whether some rule counts from when the engine first saw the customer (schedules,
+    /// inactivity, time in stage).
+    pub since: bool,
+    /// The rule set's time zone, which sequence steps count in.
+    pub zone: Zone,
+}
+
+/// A time-based rule: what its due times are computed from, copied out of the compiled
+/// rule so that computing them reads nothing else.
+#[derive(Clone, Debug)]
+pub(crate) struct Timed {
+    pub rule: u32,
+    id: Arc<str>,
+    enabled: bool,
+    /// Whether the rule has a stop condition (and so may be stopped for a customer).
+    stoppable: bool,
+    /// The rule's validity period.
+    valid_from: Option<Ts>,
+    valid_until: Option<Ts>,
+    kind: Kind,
+}
+
+/// What a time-based rule's due times are computed from.
+#[derive(Clone, Debug)]
+enum Kind {
+    Schedule(Recurrence),
+    Relative {
+        field: FieldId,
+        /// Seconds after the field's time (negative: before).
+        offset: i64,
+        at: Option<TimeOfDay>,
+        zone: Zone,
+    },
+    Inactivity {
+        /// The places of its event kinds in [`Timing::kinds`].
+        kinds: Vec<usize>,
+        /// The place of its field in [`Timing::fields`].
+        field: Option<usize>,
+        secs: i64,
+    },
+    Stage {
+        field: FieldId,
+        /// The place of the field in [`Timing::fields`].
+        place: usize,
+        /// Per stage with a limit: the hash of its value ([`value_hash`]), its name, the
+        /// limit in seconds.
+        limits: Vec<(u32, String, i64)>,
+    },
+}
+
+impl Timed {
+    /// Whether the rule counts for the customer: enabled and not stopped.
+    pub fn active(&self, state: &CustomerState) -> bool {
+        self.enabled && !(self.stoppable && state.is_stopped(&self.id))
+    }
+}
+
+/// A sequence, as the rule that starts it defines it.
+#[derive(Clone, Debug)]
+pub(crate) struct SequenceDef {
+    pub rule: u32,
+    pub steps: Vec<CompiledStep>,
+    pub stop_when: Option<Node>,
+}
+
+/// When a time-based rule is next due for a customer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum When {
+    /// At this time.
+    At(Ts),
+    /// At once (this time is in the past): a tick must first look at the customer,
+    /// because the engine has not seen it yet, or a watched field changed without the
+    /// engine being shown the change.
+    Look(Ts),
+}
+
+/// The due occurrences of a rule in a tick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    /// The latest due time.
+    pub last: DateTime<Utc>,
+    /// The occurrences within the maximum lateness: how many and the latest.
+    pub fresh: Option<(u32, DateTime<Utc>)>,
+    /// The occurrences later than it: how many and the latest.
+    pub missed: Option<(u32, DateTime<Utc>)>,
+}
+
+fn sequences_in(actions: &[CompiledAction], rule: u32, out: &mut HashMap<String, SequenceDef>) {
+    for a in actions {
+        match a {
+            CompiledAction::StartSequence {
+                sequence,
+                steps,
+                stop_when,
+            } => {
+                out.insert(
+                    sequence.clone(),
+                    SequenceDef {
+                        rule,
+                        steps: steps.clone(),
+                        stop_when: stop_when.clone(),
+                    },
+                );
+                for s in steps {
+                    sequences_in(&s.actions, rule, out);
+                }
+            }
+            CompiledAction::AbSplit { variants, .. } => {
+                for v in variants {
+                    sequences_in(&v.actions, rule, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Timing {
+    pub fn new(rules: &CompiledRules, schema: &Schema) -> Timing {
+        // Each zone is searched for its last offset change once.
+        let mut zones: Vec<Zone> = Vec::new();
+        let mut zone = |tz: chrono_tz::Tz| match zones.iter().find(|z| z.tz() == tz) {
+            Some(z) => *z,
+            None => {
+                let z = Zone::new(tz);
+                zones.push(z);
+                z
+            }
+        };
+        let mut t = Timing {
+            rules: Vec::new(),
+            kinds: Vec::new(),
+            fields: Vec::new(),
+            collide: false,
+            sequences: HashMap::new(),
+            since: false,
+            zone: Zone::from(rules.time_zone),
+        };
+        let mut kinds: Vec<&str> = Vec::new();
+        let mut fields = Vec::new();
+        for (r, rule) in rules.rules.iter().enumerate() {
+            let r = r as u32;
+            sequences_in(&rule.actions, r, &mut t.sequences);
+            let kind = match &rule.trigger {
+                CompiledTrigger::Schedule {
+                    every,
+                    days,
+                    day_of_month,
+                    at,
+                    time_zone,
+                } => Kind::Schedule(Recurrence::new(
+                    *every,
+                    days,
+                    *day_of_month,
+                    at.to_naive(),
+                    zone(*time_zone),
+                )),
+                CompiledTrigger::Relative {
+                    field,
+                    offset,
+                    at,
+                    time_zone,
+                } => Kind::Relative {
+                    field: *field,
+                    offset: *offset,
+                    at: *at,
+                    zone: zone(*time_zone),
+                },
+                CompiledTrigger::Inactivity {
+                    events,
+                    field,
+                    duration,
+                } => {
+                    kinds.extend(events.iter().map(String::as_str));
+                    fields.extend(*field);
+                    Kind::Inactivity {
+                        kinds: Vec::new(),
+                        field: None,
+                        secs: duration.as_seconds(),
+                    }
+                }
+                CompiledTrigger::StageTime { field, limits } => {
+                    fields.push(*field);
+                    Kind::Stage {
+                        field: *field,
+                        place: 0,
+                        limits: limits
+                            .iter()
+                            .map(|(stage, d)| {
+                                let hash = value_hash(&Value::Text(stage.clone()));
+                                (hash, stage.clone(), d.as_seconds())
+                            })
+                            .collect(),
+                    }
+                }
+                CompiledTrigger::Event { .. } | CompiledTrigger::FieldChanged { .. } => continue,
+            };
+            if !matches!(kind, Kind::Relative { .. }) {
+                t.since = true;
+            }
+            t.rules.push(Timed {
+                rule: r,
+                id: rule.id.clone(),
+                enabled: rule.enabled,
+                stoppable: rule.stop_when.is_some(),
+                valid_from: rule.valid_from.map(Ts::of),
+                valid_until: rule.valid_until.map(Ts::of),
+                kind,
+            });
+        }
+        for def in t.sequences.values() {
+            for step in &def.steps {
+                kinds.extend(step.unless_event.iter().map(String::as_str));
+            }
+        }
+        kinds.sort_unstable();
+        kinds.dedup();
+        t.kinds = kinds
+            .into_iter()
+            .map(|k| (Arc::from(k), name_hash(k)))
+            .collect();
+        fields.sort();
+        fields.dedup();
+        t.fields = fields
+            .into_iter()
+            .filter_map(|f| {
+                let name = &schema.field(f)?.name;
+                Some((f, Arc::from(name.as_str()), name_hash(name)))
+            })
+            .collect();
+        let distinct = |hashes: &mut Vec<u64>| {
+            hashes.sort_unstable();
+            hashes.windows(2).all(|w| w[0] != w[1])
+        };
+        t.collide = !distinct(&mut t.kinds.iter().map(|k| k.1).collect())
+            || !distinct(&mut t.fields.iter().map(|f| f.2).collect());
+        let order = |r: &Timed| {
+            (
+                std::cmp::Reverse(rules.rules[r.rule as usize].priority),
+                r.rule,
+            )
+        };
+        t.rules.sort_by_key(order);
+        let mut timed = std::mem::take(&mut t.rules);
+        for one in &mut timed {
+            let place = |f: FieldId| t.fields.iter().position(|(g, _, _)| *g == f);
+            match (&mut one.kind, &rules.rules[one.rule as usize].trigger) {
+                (
+                    Kind::Inactivity { kinds, field, .. },
+                    CompiledTrigger::Inactivity {
+                        events,
+                        field: watched,
+                        ..
+                    },
+                ) => {
+                    *kinds = events.iter().filter_map(|k| t.watched(k)).collect();
+                    *field = watched.and_then(place);
+                }
+                (
+                    Kind::Stage {
+                        field, place: p, ..
+                    },
+                    _,
+                ) => *p = place(*field).unwrap_or(0),
+                _ => {}
+            }
+        }
+        t.rules = timed;
+        if !t.rules.is_empty() || !t.sequences.is_empty() {
+            // Sequence steps count in the rule set's zone; an engine without time-based
+            // rules does not search it.
+            t.zone = zone(rules.time_zone);
+        }
+        t
+    }
+
+    /// The place in [`Timing::kinds`] of an event kind whose latest time the state keeps.
+    pub fn watched(&self, kind: &str) -> Option<usize> {
+        self.kinds.binary_search_by(|(k, _)| (**k).cmp(kind)).ok()
+    }
+
+    /// The latest time of the `i`th watched kind in a state.
+    pub fn last_event(&self, state: &CustomerState, i: usize) -> Option<DateTime<Utc>> {
+        let (name, hash) = self.kinds.get(i)?;
+        match self.collide {
+            false => state.last_events.get_hashed(*hash).copied(),
+            true => state.last_events.get(name).copied(),
+        }
+    }
+
+    /// The mark of the `i`th watched field in a state (marks are kept in the order of the
+    /// watched fields: its place is tried first).
+    pub fn last_change(&self, state: &CustomerState, i: usize) -> Option<FieldMark> {
+        let (_, name, hash) = self.fields.get(i)?;
+        match (self.collide, state.last_changes.get_index(i)) {
+            (true, _) => state.last_changes.get(name).copied(),
+            (false, Some((h, m))) if h == *hash => Some(*m),
+            (false, _) => state.last_changes.get_hashed(*hash).copied(),
+        }
+    }
+}
+
+/// Up to eight bytes as a little-endian word, padded with zeros.
+fn word(chunk: &[u8]) -> u64 {
+    match <[u8; 8]>::try_from(chunk) {
+        Ok(w) => u64::from_le_bytes(w),
+        Err(_) => chunk
+            .iter()
+            .enumerate()
+            .fold(0, |w, (i, b)| w | (u64::from(*b) << (8 * i))),
+    }
+}
+
+/// A stable hash of bytes, eight at a time (faster than FNV-1a on the short texts of
+/// stages and dates, which every due-time computation hashes).
+fn words(tag: u8, bytes: &[u8]) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut h = K ^ (u64::from(tag) << 56) ^ (bytes.len() as u64);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        h = (h ^ word(c)).wrapping_mul(K).rotate_left(29);
+    }
+    (h ^ word(chunks.remainder())).wrapping_mul(K)
+}
+
+/// A stable 32-bit hash of a value, to notice that a watched field changed. Part of the
+/// stored state: it must not change between releases.
+pub(crate) fn value_hash(v: &Value) -> u32 {
+    let h = match v {
+        Value::Absent => words(0, &[]),
+        Value::Text(t) => words(1, t.as_bytes()),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => words(2, &i.to_le_bytes()),
+            None => words(3, &n.as_f64().to_bits().to_le_bytes()),
+        },
+        Value::Bool(b) => words(4, &[u8::from(*b)]),
+        Value::Date(d) => words(5, &chrono::Datelike::num_days_from_ce(d).to_le_bytes()),
+        Value::DateTime(t) => {
+            let mut b = [0u8; 12];
+            b[..8].copy_from_slice(&t.timestamp().to_le_bytes());
+            b[8..].copy_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
+            words(6, &b)
+        }
+        Value::List(items) => items
+            .iter()
+            .fold(words(7, &[]), |h, i| hash::mix(h ^ words(1, i.as_bytes()))),
+    };
+    let h = hash::mix(h);
+    (h ^ (h >> 32)) as u32
+}
+
+/// Whether two short texts are equal, compared eight bytes at a time inline (a call to
+/// `memcmp` costs more than the comparison for names of a dozen bytes).
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut x, mut y) = (a.chunks_exact(8), b.chunks_exact(8));
+    for (p, q) in (&mut x).zip(&mut y) {
+        if word(p) != word(q) {
+            return false;
+        }
+    }
+    word(x.remainder()) == word(y.remainder())
+}
+
+/// What the due times of a customer are read from.
+#[derive(Clone, Copy)]
+pub(crate) struct Customer<'a> {
+    pub record: &'a Record,
+    pub state: &'a CustomerState,
+    pub seen: &'a Seen,
+}
+
+/// How many watched kinds and fields [`Seen`] holds; a rule set that watches more (rare)
+/// is read entry by entry.
+const SMALL: usize = 8;
+
+/// What the customer's state says, read once per call so that each rule finds it by
+/// place: when the engine first saw the customer and last ticked it, the latest time of
+/// each watched kind, each watched field's mark and the hash of its current value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Seen {
+    pub since: Option<Ts>,
+    ticked: Option<Ts>,
+    kinds: [Option<Ts>; SMALL],
+    marks: [Option<(Ts, u32)>; SMALL],
+    hashes: [u32; SMALL],
+}
+
+fn mark(m: FieldMark) -> (Ts, u32) {
+    (Ts::of(m.at), m.value)
+}
+
+impl Seen {
+    pub fn new(timing: &Timing, record: &Record, state: &CustomerState) -> Seen {
+        let mut seen = Seen {
+            since: state.since.map(Ts::of),
+            ticked: state.ticked.map(Ts::of),
+            kinds: [None; SMALL],
+            marks: [None; SMALL],
+            hashes: [0; SMALL],
+        };
+        if timing.kinds.len() <= SMALL {
+            for (i, slot) in seen.kinds.iter_mut().enumerate().take(timing.kinds.len()) {
+                *slot = timing.last_event(state, i).map(Ts::of);
+            }
+        }
+        if timing.fields.len() <= SMALL {
+            for (i, (field, _, _)) in timing.fields.iter().enumerate() {
+                seen.hashes[i] = value_hash(record.get(*field));
+                seen.marks[i] = timing.last_change(state, i).map(mark);
+            }
+        }
+        seen
+    }
+
+    /// The latest time of the `i`th watched kind.
+    fn kind(&self, timing: &Timing, state: &CustomerState, i: usize) -> Option<Ts> {
+        if timing.kinds.len() <= SMALL {
+            return self.kinds.get(i).copied().flatten();
+        }
+        timing.last_event(state, i).map(Ts::of)
+    }
+
+    /// The mark of the `i`th watched field (when and the value's hash), and the hash of
+    /// its current value.
+    fn mark(&self, timing: &Timing, c: Customer<'_>, i: usize) -> Option<(Option<(Ts, u32)>, u32)> {
+        if timing.fields.len() <= SMALL {
+            return Some((*self.marks.get(i)?, *self.hashes.get(i)?));
+        }
+        let (field, _, _) = timing.fields.get(i)?;
+        let m = timing.last_change(c.state, i).map(mark);
+        Some((m, value_hash(c.record.get(*field))))
+    }
+
+    /// Whether the marks and hashes of every watched field are held.
+    pub fn holds_fields(&self, timing: &Timing) -> bool {
+        timing.fields.len() <= SMALL
+    }
+
+    /// The hash of the `i`th watched field's value, when its mark does not show that
+    /// value (the field changed since the engine last saw it, or was never seen).
+    pub fn changed(&self, i: usize) -> Option<u32> {
+        let hash = *self.hashes.get(i)?;
+        match self.marks.get(i)? {
+            Some((_, value)) if *value == hash => None,
+            _ => Some(hash),
+        }
+    }
+
+    /// Notes a new mark of the `i`th watched field.
+    pub fn set_mark(&mut self, i: usize, at: Ts) {
+        if let (Some(m), Some(h)) = (self.marks.get_mut(i), self.hashes.get(i)) {
+            *m = Some((at, *h));
+        }
+    }
+
+    /// The clock start, or `Look` at the Unix epoch when the engine has not seen the
+    /// customer.
+    fn since(&self) -> Result<Ts, When> {
+        self.since.ok_or(When::Look(Ts::EPOCH))
+    }
+}
+
+/// The one due time of a relative, inactivity or time-in-stage rule for the customer as
+/// it is (whether or not a tick handled it); `None` when it has none (an absent date, a
+/// stage with no limit).
+fn single(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
+    match &t.kind {
+        Kind::Schedule(_) => None,
+        Kind::Relative {
+            field,
+            offset,
+            at,
+            zone,
+        } => relative::due(c.record.get(*field), *offset, *at, *zone).map(When::At),
+        Kind::Inactivity { kinds, field, secs } => {
+            let mut anchor = match c.seen.since() {
+                Ok(t) => t,
+                Err(look) => return Some(look),
+            };
+            for &k in kinds {
+                if let Some(t) = c.seen.kind(timing, c.state, k) {
+                    anchor = anchor.max(t);
+                }
+            }
+            if let Some(i) = *field {
+                match c.seen.mark(timing, c, i)? {
+                    (Some((at, value)), hash) if value == hash => anchor = anchor.max(at),
+                    (Some((at, _)), _) => return Some(When::Look(at)),
+                    (None, _) => return Some(When::Look(anchor)),
+                }
+            }
+            Some(When::At(anchor.plus(*secs)))
+        }
+        Kind::Stage {
+            field,
+            place,
+            limits,
+        } => {
+            let stage = c.record.get(*field).as_text()?;
+            let (mark, hash) = c.seen.mark(timing, c, *place)?;
+            let limit = limits
+                .iter()
+                .find(|(h, s, _)| *h == hash && same(s, stage))?
+                .2;
+            match mark {
+                Some((at, value)) if value == hash => Some(When::At(at.plus(limit))),
+                Some((at, _)) => Some(When::Look(at)),
+                None => Some(match c.seen.since() {
+                    Ok(t) => When::Look(t),
+                    Err(look) => look,
+                }),
+            }
+        }
+    }
+}
+
+/// Whether a due time lies in the rule's validity period.
+fn valid(t: &Timed, at: Ts) -> bool {
+    t.valid_from.is_none_or(|f| at >= f) && t.valid_until.is_none_or(|u| at < u)
+}
+
+/// The bounds of a schedule's due occurrences: after the first (exclusive), up to the
+/// second (inclusive).
+fn bounds(t: &Timed, seen: &Seen) -> Result<(Ts, Ts), When> {
+    let mut after = match seen.ticked {
+        Some(h) => h,
+        None => seen.since()?.just_before(),
+    };
+    if let Some(from) = t.valid_from {
+        after = after.max(from.just_before());
+    }
+    let until = t.valid_until.map_or(Ts::new(i64::MAX, 0), Ts::just_before);
+    Ok((after, until))
+}
+
+/// When a time-based rule is next due for the customer: its first due time after the
+/// latest tick ([`CustomerState::ticked`]; for a schedule never ticked, at or after when
+/// the engine first saw the customer), within its validity period; `None` when it has
+/// none.
+pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
+    if let Kind::Schedule(r) = &t.kind {
+        let (after, until) = match bounds(t, c.seen) {
+            Ok(b) => b,
+            Err(look) => return Some(look),
+        };
+        let o = r.next_after(after)?;
+        return (o <= until).then_some(When::At(o));
+    }
+    match single(timing, t, c)? {
+        When::At(d) if c.seen.ticked.is_some_and(|h| d <= h) || !valid(t, d) => None,
+        w => Some(w),
+    }
+}
+
+/// The due occurrences of a time-based rule at `now`: those after the latest tick and up
+/// to `now`, split by whether they are due at or after `oldest` (within the maximum
+/// lateness). `None` when nothing is due.
+pub(crate) fn span(
+    timing: &Timing,
+    t: &Timed,
+    c: Customer<'_>,
+    now: DateTime<Utc>,
+    oldest: DateTime<Utc>,
+) -> Option<Span> {
+    let when = next(timing, t, c)?;
+    let When::At(first) = when else {
+        return None;
+    };
+    if first > Ts::of(now) {
+        return None;
+    }
+    let count = |c: u64| u32::try_from(c).unwrap_or(u32::MAX);
+    if let Kind::Schedule(r) = &t.kind {
+        let (after, until) = bounds(t, c.seen).ok()?;
+        let (after, until) = (
+            after.to_date_time()?,
+            until.to_date_time().unwrap_or(now).min(now),
+        );
+        let before_oldest = oldest
+            .checked_sub_signed(chrono::TimeDelta::nanoseconds(1))
+            .unwrap_or(oldest);
+        let fresh = r
+            .count(after.max(before_oldest), until)
+            .map(|c| (count(c.count), c.last));
+        let missed = r
+            .count(after, until.min(before_oldest))
+            .map(|c| (count(c.count), c.last));
+        let last = fresh.or(missed)?.1;
+        return Some(Span {
+            last,
+            fresh,
+            missed,
+        });
+    }
+    let d = first.to_date_time()?;
+    let one = Some((1, d));
+    Some(Span {
+        last: d,
+        fresh: if d >= oldest { one } else { None },
+        missed: if d < oldest { one } else { None },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_hashes_tell_values_apart() {
+        let values = [
+            Value::Absent,
+            Value::from("商务谈判"),
+            Value::from("方案提交"),
+            Value::from(3),
+            Value::Number(crate::value::Number::decimal(3.5).unwrap()),
+            Value::Bool(true),
+            Value::Bool(false),
+            Value::from(vec!["a", "b"]),
+            Value::from(vec!["ab"]),
+        ];
+        for (i, a) in values.iter().enumerate() {
+            assert_eq!(value_hash(a), value_hash(&a.clone()));
+            for b in &values[i + 1..] {
+                assert_ne!(value_hash(a), value_hash(b), "{a:?} {b:?}");
+            }
+        }
+        // Part of the stored state: fixed across runs, machines and releases.
+        assert_eq!(value_hash(&Value::from("商务谈判")), GOLDEN[0]);
+        assert_eq!(value_hash(&Value::Absent), GOLDEN[1]);
+        assert_eq!(value_hash(&Value::from(vec!["VIP", "展会"])), GOLDEN[2]);
+    }
+
+    /// Computed independently (a Python transcription of `words` and `mix`).
+    const GOLDEN: [u32; 3] = [2_256_728_108, 3_235_318_258, 2_699_664_438];
+
+    #[test]
+    fn same_compares_texts() {
+        for (a, b) in [
+            ("", ""),
+            ("商务谈判", "商务谈判"),
+            ("login", "login"),
+            ("a", "b"),
+            ("商务谈判", "方案提交"),
+            ("email_opened", "order_placed"),
+            ("abcdefghi", "abcdefghj"),
+            ("ab", "abc"),
+        ] {
+            assert_eq!(same(a, b), a == b, "{a} {b}");
+        }
+    }
+}

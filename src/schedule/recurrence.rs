@@ -1,0 +1,671 @@
+//! Recurring schedules: every day, every week on some days, or every month on a day, at a
+//! local time in a zone.
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeDelta, Timelike, Utc, Weekday};
+
+use super::instant::Ts;
+use super::local::Zone;
+use crate::rule::Every;
+
+/// A schedule: which local dates it falls on, and the local time.
+///
+/// Every matching local date has exactly one occurrence, at [`super::local::resolve`] of the
+/// date at the time: a time skipped by a daylight-saving change moves to the first instant
+/// after the gap, a time that happens twice fires at the earlier instant only. A monthly
+/// day past the month's end falls on the month's last day (the 31st is the 30th in April
+/// and the 28th or 29th in February).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Recurrence {
+    every: Every,
+    /// Weekly: the days, bit 0 Monday … bit 6 Sunday.
+    days: u8,
+    /// Monthly: the day, 1–31.
+    day_of_month: u32,
+    at: NaiveTime,
+    zone: Zone,
+}
+
+/// One occurrence: its local date (as days from 0001-01-01, day 1 of the common era) and
+/// its instant.
+pub(crate) type Occurrence = (i64, DateTime<Utc>);
+
+/// How many occurrences of a schedule fall in a span, and the last of them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Count {
+    pub count: u64,
+    pub last: DateTime<Utc>,
+}
+
+/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
+const UNIX_EPOCH_DAYS: i64 = 719_163;
+const DAY: i64 = 86_400;
+
+fn bit(d: Weekday) -> u8 {
+    1 << d.num_days_from_monday()
+}
+
+/// The last day of a month.
+fn month_end(year: i32, month: u32) -> Option<NaiveDate> {
+    let (y, m) = if month == 12 {
+        (year.checked_add(1)?, 1)
+    } else {
+        (year, month + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)?.pred_opt()
+}
+
+/// The month after (`step` 1) or before (`step` -1) the month of `d`, as (year, month).
+fn add_month(year: i32, month: u32, step: i32) -> Option<(i32, u32)> {
+    let index = i64::from(year) * 12 + i64::from(month) - 1 + i64::from(step);
+    let y = i32::try_from(index.div_euclid(12)).ok()?;
+    Some((y, (index.rem_euclid(12) + 1) as u32))
+}
+
+impl Recurrence {
+    /// A schedule. `days` is read for weekly schedules (an empty list never matches),
+    /// `day_of_month` for monthly ones (clamped to 1–31).
+    pub fn new(
+        every: Every,
+        days: &[Weekday],
+        day_of_month: Option<u8>,
+        at: NaiveTime,
+        zone: Zone,
+    ) -> Recurrence {
+        Recurrence {
+            every,
+            days: days.iter().fold(0, |m, d| m | bit(*d)),
+            day_of_month: u32::from(day_of_month.unwrap_or(1).clamp(1, 31)),
+            at,
+            zone,
+        }
+    }
+
+    /// The monthly date of the schedule in a month.
+    fn in_month(&self, year: i32, month: u32) -> Option<NaiveDate> {
+        let end = month_end(year, month)?;
+        end.with_day(self.day_of_month.min(end.day()))
+    }
+
+    /// Whether the schedule falls on a local date.
+    pub fn matches(&self, d: NaiveDate) -> bool {
+        match self.every {
+            Every::Day => true,
+            Every::Week => self.days & bit(d.weekday()) != 0,
+            Every::Month => self.in_month(d.year(), d.month()) == Some(d),
+        }
+    }
+
+    /// The first date of the schedule after `d`.
+    fn next_date(&self, d: NaiveDate) -> Option<NaiveDate> {
+        match self.every {
+            Every::Day => d.succ_opt(),
+            Every::Week => {
+                if self.days == 0 {
+                    return None;
+                }
+                let mut n = d;
+                for _ in 0..7 {
+                    n = n.succ_opt()?;
+                    if self.matches(n) {
+                        return Some(n);
+                    }
+                }
+                None
+            }
+            Every::Month => {
+                let here = self.in_month(d.year(), d.month())?;
+                if here > d {
+                    return Some(here);
+                }
+                let (y, m) = add_month(d.year(), d.month(), 1)?;
+                self.in_month(y, m)
+            }
+        }
+    }
+
+    /// The last date of the schedule before `d`.
+    fn prev_date(&self, d: NaiveDate) -> Option<NaiveDate> {
+        match self.every {
+            Every::Day => d.pred_opt(),
+            Every::Week => {
+                if self.days == 0 {
+                    return None;
+                }
+                let mut n = d;
+                for _ in 0..7 {
+                    n = n.pred_opt()?;
+                    if self.matches(n) {
+                        return Some(n);
+                    }
+                }
+                None
+            }
+            Every::Month => {
+                let here = self.in_month(d.year(), d.month())?;
+                if here < d {
+                    return Some(here);
+                }
+                let (y, m) = add_month(d.year(), d.month(), -1)?;
+                self.in_month(y, m)
+            }
+        }
+    }
+
+    /// The occurrence on a date of the schedule.
+    fn on(&self, d: NaiveDate) -> Option<Occurrence> {
+        Some((i64::from(d.num_days_from_ce()), self.zone.on(d, self.at)?))
+    }
+
+    /// A fast path for daily and weekly schedules in a zone that keeps one offset (from a
+    /// week before `threshold`, a Unix second, on): the first occurrence at or after it
+    /// (`forward`), or the last at or before it, by arithmetic on seconds and days, as
+    /// (day from 0001-01-01, Unix second). `None` to take the general path.
+    fn fast_secs(&self, threshold: i64, forward: bool) -> Option<Option<(i64, i64)>> {
+        let (from, offset) = self.zone.fixed()?;
+        // The occurrence found lies within a week (a month) of the threshold.
+        let reach = if self.every == Every::Month { 32 } else { 8 };
+        if threshold.checked_sub(reach * DAY)? < from {
+            return None;
+        }
+        let at = i64::from(self.at.num_seconds_from_midnight());
+        let local = threshold + i64::from(offset);
+        let (day, time) = (local.div_euclid(DAY), local.rem_euclid(DAY));
+        if self.every == Every::Month {
+            let unix_day = |d: NaiveDate| i64::from(d.num_days_from_ce()) - UNIX_EPOCH_DAYS;
+            let date = i32::try_from(day + UNIX_EPOCH_DAYS)
+                .ok()
+                .and_then(NaiveDate::from_num_days_from_ce_opt)?;
+            let here = unix_day(self.in_month(date.year(), date.month())?);
+            let d = match forward {
+                true if here > day || (here == day && time <= at) => here,
+                false if here < day || (here == day && time >= at) => here,
+                _ => {
+                    let (y, m) =
+                        add_month(date.year(), date.month(), if forward { 1 } else { -1 })?;
+                    unix_day(self.in_month(y, m)?)
+                }
+            };
+            return Some(Some((
+                d + UNIX_EPOCH_DAYS,
+                d * DAY + at - i64::from(offset),
+            )));
+        }
+        let (mut d, step) = match (forward, time <= at, time >= at) {
+            (true, true, _) => (day, 1),
+            (true, false, _) => (day + 1, 1),
+            (false, _, true) => (day, -1),
+            (false, _, false) => (day - 1, -1),
+        };
+        if self.every == Every::Week {
+            // 1970-01-01 was a Thursday (3 days after a Monday).
+            let mut found = false;
+            for _ in 0..7 {
+                if self.days & (1 << (d + 3).rem_euclid(7)) != 0 {
+                    found = true;
+                    break;
+                }
+                d += step;
+            }
+            if !found {
+                return Some(None);
+            }
+        }
+        Some(Some((
+            d + UNIX_EPOCH_DAYS,
+            d * DAY + at - i64::from(offset),
+        )))
+    }
+
+    /// [`Recurrence::fast_secs`] as an occurrence.
+    fn fast(&self, threshold: i64, forward: bool) -> Option<Option<Occurrence>> {
+        let found = self.fast_secs(threshold, forward)?;
+        Some(found.and_then(|(day, secs)| Some((day, DateTime::from_timestamp(secs, 0)?))))
+    }
+
+    /// The first occurrence strictly after `t`, as an instant.
+    pub fn next_after(&self, t: Ts) -> Option<Ts> {
+        if let Some(found) = t
+            .secs()
+            .checked_add(1)
+            .and_then(|s| self.fast_secs(s, true))
+        {
+            return found.map(|(_, secs)| Ts::new(secs, 0));
+        }
+        self.first_after(t.to_date_time()?).map(|(_, o)| Ts::of(o))
+    }
+
+    /// The first occurrence at or after `t`.
+    pub fn first_at_or_after(&self, t: DateTime<Utc>) -> Option<Occurrence> {
+        // Occurrences fall on whole seconds.
+        let threshold = t.timestamp() + i64::from(t.timestamp_subsec_nanos() > 0);
+        if let Some(found) = self.fast(threshold, true) {
+            return found;
+        }
+        // An occurrence lies on its own local date, or just after it when a gap near
+        // midnight pushes it forward; start the search the day before.
+        let start = self.zone.local_date(t)?.pred_opt()?;
+        let mut d = if self.matches(start) {
+            start
+        } else {
+            self.next_date(start)?
+        };
+        for _ in 0..8 {
+            let o = self.on(d)?;
+            if o.1 >= t {
+                return Some(o);
+            }
+            d = self.next_date(d)?;
+        }
+        None
+    }
+
+    /// The first occurrence strictly after `t`.
+    pub fn first_after(&self, t: DateTime<Utc>) -> Option<Occurrence> {
+        if let Some(found) = t
+            .timestamp()
+            .checked_add(1)
+            .and_then(|s| self.fast(s, true))
+        {
+            return found;
+        }
+        self.first_at_or_after(t.checked_add_signed(TimeDelta::nanoseconds(1))?)
+    }
+
+    /// The last occurrence at or before `t`.
+    pub fn last_at_or_before(&self, t: DateTime<Utc>) -> Option<Occurrence> {
+        if let Some(found) = self.fast(t.timestamp(), false) {
+            return found;
+        }
+        let start = self.zone.local_date(t)?.succ_opt()?;
+        let mut d = if self.matches(start) {
+            start
+        } else {
+            self.prev_date(start)?
+        };
+        for _ in 0..8 {
+            let o = self.on(d)?;
+            if o.1 <= t {
+                return Some(o);
+            }
+            d = self.prev_date(d)?;
+        }
+        None
+    }
+
+    /// A number that grows by one from each date of the schedule to the next (dates as
+    /// days from 0001-01-01).
+    fn ordinal(&self, day: i64) -> i64 {
+        match self.every {
+            Every::Day => day,
+            Every::Week => {
+                // 0001-01-01 (day 1 of the common era) is a Monday.
+                let days = day - 1;
+                let per_week = i64::from(self.days.count_ones());
+                let below = self.days & ((2u16 << days.rem_euclid(7)) - 1) as u8;
+                days.div_euclid(7) * per_week + i64::from(below.count_ones())
+            }
+            Every::Month => i32::try_from(day)
+                .ok()
+                .and_then(NaiveDate::from_num_days_from_ce_opt)
+                .map_or(0, |d| i64::from(d.year()) * 12 + i64::from(d.month())),
+        }
+    }
+
+    /// The occurrences after `after` (exclusive) up to `until` (inclusive): how many, and
+    /// the last. `None` when there are none.
+    pub fn count(&self, after: DateTime<Utc>, until: DateTime<Utc>) -> Option<Count> {
+        if until <= after {
+            return None;
+        }
+        let last = self.last_at_or_before(until)?;
+        if last.1 <= after {
+            return None;
+        }
+        let count = match self.last_at_or_before(after) {
+            Some(before) => self.ordinal(last.0) - self.ordinal(before.0),
+            // Nothing at or before `after` (the start of time): count from the first.
+            None => match self.first_after(after) {
+                Some(first) => self.ordinal(last.0) - self.ordinal(first.0) + 1,
+                None => 1,
+            },
+        };
+        Some(Count {
+            count: u64::try_from(count).unwrap_or(1).max(1),
+            last: last.1,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::local;
+    use chrono::{NaiveDateTime, TimeZone};
+    use chrono_tz::Tz;
+
+    fn tz(name: &str) -> Zone {
+        Zone::new(name.parse().unwrap())
+    }
+
+    fn at(h: u32, m: u32) -> NaiveTime {
+        NaiveTime::from_hms_opt(h, m, 0).unwrap()
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, h, min, 0).unwrap()
+    }
+
+    fn day(d: NaiveDate) -> i64 {
+        i64::from(d.num_days_from_ce())
+    }
+
+    fn local_in(zone: Zone, t: DateTime<Utc>) -> NaiveDateTime {
+        local::local(zone.tz(), t).unwrap()
+    }
+
+    /// Every occurrence from `from` on, `n` of them, as local wall-clock times.
+    fn series(r: &Recurrence, from: DateTime<Utc>, n: usize) -> Vec<DateTime<Utc>> {
+        let mut out = Vec::new();
+        let mut t = from;
+        while out.len() < n {
+            let (_, o) = r.first_at_or_after(t).unwrap();
+            out.push(o);
+            t = o + TimeDelta::nanoseconds(1);
+        }
+        out
+    }
+
+    #[test]
+    fn daily_at_a_local_time() {
+        let sh = tz("Asia/Shanghai");
+        let r = Recurrence::new(Every::Day, &[], None, at(9, 0), sh);
+        // 09:00 Shanghai is 01:00 UTC.
+        assert_eq!(
+            r.first_at_or_after(utc(2024, 5, 20, 0, 0)).unwrap().1,
+            utc(2024, 5, 20, 1, 0)
+        );
+        assert_eq!(
+            r.first_at_or_after(utc(2024, 5, 20, 1, 0)).unwrap().1,
+            utc(2024, 5, 20, 1, 0)
+        );
+        assert_eq!(
+            r.first_after(utc(2024, 5, 20, 1, 0)).unwrap().1,
+            utc(2024, 5, 21, 1, 0)
+        );
+        assert_eq!(
+            r.last_at_or_before(utc(2024, 5, 20, 0, 59)).unwrap().1,
+            utc(2024, 5, 19, 1, 0)
+        );
+        assert_eq!(
+            r.last_at_or_before(utc(2024, 5, 20, 1, 0)).unwrap(),
+            (day(date(2024, 5, 20)), utc(2024, 5, 20, 1, 0))
+        );
+    }
+
+    #[test]
+    fn weekly_on_given_days() {
+        let sh = tz("Asia/Shanghai");
+        let r = Recurrence::new(
+            Every::Week,
+            &[Weekday::Mon, Weekday::Thu],
+            None,
+            at(10, 0),
+            sh,
+        );
+        // 2024-05-20 is a Monday.
+        let got = series(&r, utc(2024, 5, 20, 3, 0), 4);
+        assert_eq!(
+            got,
+            [
+                utc(2024, 5, 23, 2, 0),
+                utc(2024, 5, 27, 2, 0),
+                utc(2024, 5, 30, 2, 0),
+                utc(2024, 6, 3, 2, 0)
+            ]
+        );
+        assert!(r.matches(date(2024, 5, 20)));
+        assert!(!r.matches(date(2024, 5, 21)));
+        let never = Recurrence::new(Every::Week, &[], None, at(10, 0), sh);
+        assert_eq!(never.first_at_or_after(utc(2024, 5, 20, 0, 0)), None);
+    }
+
+    #[test]
+    fn monthly_past_a_short_months_end_falls_on_its_last_day() {
+        let u = Zone::new(Tz::UTC);
+        let r = Recurrence::new(Every::Month, &[], Some(31), at(8, 0), u);
+        let got: Vec<NaiveDate> = series(&r, utc(2024, 1, 1, 0, 0), 13)
+            .into_iter()
+            .map(|t| t.date_naive())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                date(2024, 1, 31),
+                date(2024, 2, 29), // a leap year
+                date(2024, 3, 31),
+                date(2024, 4, 30),
+                date(2024, 5, 31),
+                date(2024, 6, 30),
+                date(2024, 7, 31),
+                date(2024, 8, 31),
+                date(2024, 9, 30),
+                date(2024, 10, 31),
+                date(2024, 11, 30),
+                date(2024, 12, 31),
+                date(2025, 1, 31),
+            ]
+        );
+        let feb29 = Recurrence::new(Every::Month, &[], Some(29), at(8, 0), u);
+        let got: Vec<NaiveDate> = series(&feb29, utc(2023, 1, 30, 0, 0), 3)
+            .into_iter()
+            .map(|t| t.date_naive())
+            .collect();
+        assert_eq!(
+            got,
+            [date(2023, 2, 28), date(2023, 3, 29), date(2023, 4, 29)]
+        );
+        // Backwards too.
+        assert_eq!(
+            r.last_at_or_before(utc(2024, 3, 30, 0, 0)).unwrap().0,
+            day(date(2024, 2, 29))
+        );
+    }
+
+    #[test]
+    fn a_daily_time_skipped_by_daylight_saving_fires_once_after_the_gap() {
+        let ny = tz("America/New_York");
+        let r = Recurrence::new(Every::Day, &[], None, at(2, 30), ny);
+        let got = series(&r, utc(2024, 3, 9, 0, 0), 3);
+        assert_eq!(
+            got.iter()
+                .map(|t| local_in(ny, *t).to_string())
+                .collect::<Vec<_>>(),
+            [
+                "2024-03-09 02:30:00",
+                "2024-03-10 03:00:00", // 02:30 does not exist: the first instant after the gap
+                "2024-03-11 02:30:00"
+            ]
+        );
+        assert_eq!(got[1], utc(2024, 3, 10, 7, 0));
+    }
+
+    #[test]
+    fn a_daily_time_that_happens_twice_fires_once_at_the_earlier_instant() {
+        let ny = tz("America/New_York");
+        let r = Recurrence::new(Every::Day, &[], None, at(1, 30), ny);
+        let got = series(&r, utc(2024, 11, 2, 12, 0), 3);
+        assert_eq!(
+            got,
+            [
+                utc(2024, 11, 3, 5, 30), // 01:30 EDT; 01:30 EST (06:30 UTC) does not fire
+                utc(2024, 11, 4, 6, 30),
+                utc(2024, 11, 5, 6, 30)
+            ]
+        );
+        // Between the two 01:30s, the next occurrence is the next day's.
+        assert_eq!(
+            r.first_after(utc(2024, 11, 3, 5, 30)).unwrap().1,
+            utc(2024, 11, 4, 6, 30)
+        );
+        assert_eq!(
+            r.count(utc(2024, 11, 2, 12, 0), utc(2024, 11, 4, 12, 0)),
+            Some(Count {
+                count: 2,
+                last: utc(2024, 11, 4, 6, 30)
+            })
+        );
+    }
+
+    #[test]
+    fn counts_occurrences_in_a_span() {
+        let sh = tz("Asia/Shanghai");
+        let daily = Recurrence::new(Every::Day, &[], None, at(9, 0), sh);
+        // From just after the 20th's 09:00 to the 27th's 09:00: the 21st to the 27th.
+        assert_eq!(
+            daily.count(utc(2024, 5, 20, 1, 0), utc(2024, 5, 27, 1, 0)),
+            Some(Count {
+                count: 7,
+                last: utc(2024, 5, 27, 1, 0)
+            })
+        );
+        assert_eq!(
+            daily.count(utc(2024, 5, 20, 1, 0), utc(2024, 5, 21, 0, 59)),
+            None
+        );
+        let weekly = Recurrence::new(
+            Every::Week,
+            &[Weekday::Mon, Weekday::Wed, Weekday::Fri],
+            None,
+            at(9, 0),
+            sh,
+        );
+        // Three weeks from Monday 2024-05-20 08:00 local: 9 occurrences.
+        let c = weekly
+            .count(utc(2024, 5, 20, 0, 0), utc(2024, 6, 10, 0, 0))
+            .unwrap();
+        assert_eq!(c.count, 9);
+        assert_eq!(c.last, utc(2024, 6, 7, 1, 0));
+        let monthly = Recurrence::new(Every::Month, &[], Some(31), at(9, 0), sh);
+        assert_eq!(
+            monthly
+                .count(utc(2024, 1, 1, 0, 0), utc(2025, 1, 1, 0, 0))
+                .map(|c| c.count),
+            Some(12)
+        );
+        // Long spans are counted, not walked.
+        assert_eq!(
+            daily
+                .count(utc(1924, 5, 27, 1, 0), utc(2024, 5, 27, 1, 0))
+                .map(|c| c.count),
+            Some(36_525)
+        );
+    }
+
+    #[test]
+    fn counts_agree_with_walking_the_series() {
+        let zones = [
+            "America/New_York",
+            "Europe/London",
+            "Asia/Shanghai",
+            "Australia/Lord_Howe",
+        ];
+        for zone in zones {
+            let z = tz(zone);
+            for r in [
+                Recurrence::new(Every::Day, &[], None, at(2, 30), z),
+                Recurrence::new(
+                    Every::Week,
+                    &[Weekday::Sun, Weekday::Tue],
+                    None,
+                    at(1, 30),
+                    z,
+                ),
+                Recurrence::new(Every::Month, &[], Some(30), at(0, 15), z),
+            ] {
+                let from = utc(2023, 12, 20, 0, 0);
+                let all = series(&r, from, 60);
+                for i in 0..all.len() {
+                    for j in i..all.len() {
+                        let c = r.count(all[i], all[j]);
+                        if i == j {
+                            assert_eq!(c, None, "{zone}");
+                        } else {
+                            assert_eq!(
+                                c,
+                                Some(Count {
+                                    count: (j - i) as u64,
+                                    last: all[j]
+                                }),
+                                "{zone} {i} {j}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_general_one() {
+        for zone in ["Asia/Shanghai", "UTC", "Asia/Kolkata"] {
+            let fast = tz(zone);
+            let general = Zone::from(fast.tz());
+            for (every, days, dom) in [
+                (Every::Day, vec![], None),
+                (Every::Week, vec![Weekday::Mon, Weekday::Thu], None),
+                (Every::Week, vec![Weekday::Sun], None),
+                (Every::Month, vec![], Some(31)),
+                (Every::Month, vec![], Some(1)),
+                (Every::Month, vec![], Some(15)),
+            ] {
+                for at_time in [at(0, 0), at(9, 30), at(23, 59)] {
+                    let f = Recurrence::new(every, &days, dom, at_time, fast);
+                    let g = Recurrence::new(every, &days, dom, at_time, general);
+                    let mut t = utc(2023, 12, 1, 0, 0);
+                    while t < utc(2024, 4, 1, 0, 0) {
+                        for t in [t, t + TimeDelta::nanoseconds(1)] {
+                            assert_eq!(
+                                f.first_at_or_after(t),
+                                g.first_at_or_after(t),
+                                "{zone} {t}"
+                            );
+                            assert_eq!(f.first_after(t), g.first_after(t), "{zone} {t}");
+                            assert_eq!(
+                                f.last_at_or_before(t),
+                                g.last_at_or_before(t),
+                                "{zone} {t}"
+                            );
+                            assert_eq!(
+                                f.next_after(Ts::of(t)),
+                                g.first_after(t).map(|(_, o)| Ts::of(o)),
+                                "{zone} {t}"
+                            );
+                        }
+                        t += TimeDelta::minutes(97);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn searches_at_the_ends_of_the_range_do_not_panic() {
+        let ny = tz("America/New_York");
+        for r in [
+            Recurrence::new(Every::Day, &[], None, at(2, 30), ny),
+            Recurrence::new(Every::Week, &[Weekday::Sun], None, at(2, 30), ny),
+            Recurrence::new(Every::Month, &[], Some(31), at(2, 30), ny),
+        ] {
+            for t in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+                let _ = r.first_at_or_after(t);
+                let _ = r.first_after(t);
+                let _ = r.last_at_or_before(t);
+                let _ = r.count(DateTime::<Utc>::MIN_UTC, t);
+            }
+        }
+    }
+}
