@@ -172,7 +172,7 @@ pub use error::{BuildError, FieldError, LoadError, Problem, RuleRef, ValidationE
 pub use limits::Limits;
 pub use plan::{
     ActionKey, CascadeLimit, FieldChange, Occurrence, OccurrenceStatus, Overridden, Plan,
-    PlannedAction, ResolvedAction, ResolvedRecipient, Suppressed, SyncField, Timer,
+    PlannedAction, ResolvedAction, ResolvedRecipient, ScoreUpdate, Suppressed, SyncField, Timer,
 };
 pub use rule::{
     Action, Assignment, Channel, CompareBuilder, Condition, Count, Every, Expiry, FireMode,

@@ -333,6 +333,27 @@ pub struct CascadeLimit {
     pub rules: Vec<Arc<str>>,
 }
 
+/// A scoring model the engine computed again in an evaluation or tick: after the event's
+/// behaviour was recorded or a field the model reads changed (or, in a tick, because the
+/// score moves with time). The score and grade fields the model names, if any, were
+/// written with these values and appear in [`Plan::changes`] when they changed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ScoreUpdate {
+    /// The model's id.
+    pub model: String,
+    /// The round whose field changes its writes join: 0 for the event's own round (or a
+    /// tick's), `n` when a field changed in round `n - 1` made it compute again.
+    pub round: usize,
+    /// The total, 0 to 100, one decimal.
+    pub total: f64,
+    /// The grade label.
+    pub grade: String,
+    /// The grade label before, when the grade changed since the model was last computed
+    /// for this customer (read from the grade field, when the model names one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_grade: Option<String>,
+}
+
 /// What the host should do for one event, in order, with why.
 ///
 /// An event that matches nothing gives an empty plan (no actions, no changes, no new
@@ -350,6 +371,9 @@ pub struct Plan {
     /// For a tick: every due item it handled and what became of it, in the order handled.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub occurrences: Vec<Occurrence>,
+    /// Scoring models computed again, in the order computed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub scores: Vec<ScoreUpdate>,
     /// Writes that lost to a higher-priority write.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub overridden: Vec<Overridden>,

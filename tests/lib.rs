@@ -5,6 +5,7 @@ mod compile_errors;
 mod conditions;
 mod engine;
 mod engine_properties;
+mod engine_scoring;
 mod examples;
 mod loading;
 mod properties;

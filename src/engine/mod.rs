@@ -8,6 +8,7 @@ mod hash;
 mod named;
 mod observe;
 mod run;
+mod score;
 mod sequence;
 mod state;
 mod tick;
@@ -27,12 +28,13 @@ pub use tick::TickInput;
 
 use crate::condition::Event;
 use crate::duration::Duration;
-use crate::error::BuildError;
+use crate::error::{BuildError, Problem};
 use crate::limits::Limits;
 use crate::plan::Plan;
 use crate::rule::RuleSet;
 use crate::ruleset::CompiledRules;
 use crate::schema::{Record, Schema};
+use crate::scoring::{Model, Scorer};
 
 /// The default limit on cascade rounds (field changes made by rules, followed breadth-first).
 pub const DEFAULT_CASCADE_DEPTH: usize = 8;
@@ -171,6 +173,7 @@ pub struct EngineBuilder {
     cascade_depth: usize,
     limits: Limits,
     max_lateness: Duration,
+    models: Vec<Model>,
 }
 
 impl EngineBuilder {
@@ -201,6 +204,42 @@ impl EngineBuilder {
         self
     }
 
+    /// Adds a scoring model, to run beside the others given (a profile-fit grade and a
+    /// behaviour engagement score, say). The engine records the behaviour it listens to,
+    /// computes it again when that or a field it reads changes, and writes its score and
+    /// grade into the fields it names ([`Model::score_field`], [`Model::grade_field`]),
+    /// where rules see them change; see [`Engine`] for the order.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use crm_rules::{scoring::Model, CustomerState, Engine, Event, Input, RuleSet, Schema};
+    /// let schema = Schema::from_json(r#"{"fields": [
+    ///   {"name": "预算", "type": "number"},
+    ///   {"name": "线索等级", "type": "single_choice", "options": ["A", "B", "C"]},
+    ///   {"name": "标签", "type": "tags"}
+    /// ]}"#)?;
+    /// let model = Model::from_json(r#"{"id": "fit", "name": "线索分级", "grade_field": "线索等级",
+    ///   "dimensions": [{"id": "budget", "label": "预算", "weight": 100, "bands": [
+    ///     {"when": {"field": "预算", "op": "gte", "value": 500000}, "points": 100}]}]}"#)?;
+    /// let rules = RuleSet::from_json(r#"{"rules": [{"id": "hot", "name": "A级线索",
+    ///   "trigger": {"type": "field_changed", "field": "线索等级", "to": "A"},
+    ///   "actions": [{"type": "add_tag", "tag": "重点跟进"}]}]}"#)?;
+    /// let engine = Engine::builder(schema).scoring(model).rules(rules).build()?;
+    ///
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// let lead = engine.schema().record([("预算", 100_000)])?;
+    /// let update = Event::new("profile_updated", "e1", now).change("预算", 800_000);
+    /// let plan = engine.evaluate(&Input::new("C1", &lead, &CustomerState::new(), &update, now));
+    /// let changed: Vec<&str> = plan.changes.iter().map(|c| c.field.as_str()).collect();
+    /// assert_eq!(changed, ["预算", "线索等级", "标签"]);
+    /// assert_eq!(plan.scores[0].grade, "A");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn scoring(mut self, model: Model) -> EngineBuilder {
+        self.models.push(model);
+        self
+    }
+
     /// Sets the limits rules are compiled with.
     pub fn limits(mut self, limits: Limits) -> EngineBuilder {
         self.limits = limits;
@@ -211,8 +250,22 @@ impl EngineBuilder {
     ///
     /// # Errors
     /// Every problem of the rule set, as [`RuleSet::compile`] reports them.
+    /// Every problem of the scoring models, named `models[i]`, as
+    /// [`Model::compile`] reports them; two models with the same id; two models writing
+    /// the same field.
     pub fn build(self) -> Result<Engine, BuildError> {
-        let rules = self.rules.compile_with(&self.schema, &self.limits)?;
+        let rules = self.rules.compile_with(&self.schema, &self.limits);
+        let scorers = compile_models(&self.models, &self.schema);
+        let (rules, scorers) = match (rules, scorers) {
+            (Ok(rules), Ok(scorers)) => (rules, scorers),
+            (rules, scorers) => {
+                let mut problems = Vec::new();
+                for result in [rules.err(), scorers.err()].into_iter().flatten() {
+                    problems.extend(result.problems().iter().cloned());
+                }
+                return Err(BuildError::new(problems));
+            }
+        };
         let warnings = cycles::find(&rules, &self.schema);
         let hot = rules
             .by_event
@@ -256,6 +309,7 @@ impl EngineBuilder {
         }
         let timing = timed::Timing::new(&rules, &self.schema);
         Ok(Engine {
+            scorers,
             timing,
             max_lateness: self.max_lateness,
             schema: self.schema,
@@ -272,6 +326,51 @@ impl EngineBuilder {
                 .collect(),
             rules,
         })
+    }
+}
+
+/// Compiles the scoring models; every problem, named `models[i]`.
+fn compile_models(models: &[Model], schema: &Schema) -> Result<Vec<Scorer>, BuildError> {
+    let mut problems = Vec::new();
+    let mut scorers: Vec<Scorer> = Vec::with_capacity(models.len());
+    for (i, model) in models.iter().enumerate() {
+        match model.compile_at(schema, i) {
+            Ok(scorer) => {
+                let at = crate::scoring::model_ref(i, model);
+                if let Some(first) = models[..i].iter().position(|m| m.id == model.id) {
+                    problems.push(Problem::new(
+                        None,
+                        format!("{at}: id"),
+                        format!("{:?} is also the id of models[{first}]", model.id),
+                    ));
+                }
+                let writes = [
+                    ("score_field", scorer.score_field()),
+                    ("grade_field", scorer.grade_field()),
+                ];
+                for (key, field) in writes {
+                    let Some(field) = field else { continue };
+                    let by = scorers
+                        .iter()
+                        .find(|o| o.score_field() == Some(field) || o.grade_field() == Some(field));
+                    if let Some(other) = by {
+                        let name = schema.field(field).map_or("", |d| d.name.as_str());
+                        problems.push(Problem::new(
+                            None,
+                            format!("{at}: {key}"),
+                            format!("{name} is also written by model {}", other.id()),
+                        ));
+                    }
+                }
+                scorers.push(scorer);
+            }
+            Err(e) => problems.extend(e.problems().iter().cloned()),
+        }
+    }
+    if problems.is_empty() {
+        Ok(scorers)
+    } else {
+        Err(BuildError::new(problems))
     }
 }
 
@@ -302,9 +401,15 @@ fn is_plain(rule: &crate::ruleset::CompiledRule) -> bool {
 /// 1. The event's field changes ([`Event::changes`]) apply to the customer; the values
 ///    before stay readable through `old` operands.
 /// 2. Behaviour counters record the event.
-/// 3. Candidate rules are those triggered by the event's kind and by its field changes
-///    (`field_changed`, with `from` matching the value before and `to` the value after).
-/// 4. Candidates are considered in order of priority, higher first, ties broken by the
+/// 3. Scoring models ([`EngineBuilder::scoring`], in the order given) record the event
+///    when they listen to its kind; each model whose behaviour or read fields changed is
+///    computed again at `now` and writes its score and grade fields (and adds the tags of
+///    its applying adjustments to the schema's tags field). These writes are changes of
+///    the event's own round, listed in [`Plan::scores`].
+/// 4. Candidate rules are those triggered by the event's kind and by the field changes of
+///    steps 1 and 3 (`field_changed`, with `from` matching the value before and `to` the
+///    value after): "grade becomes A" fires in the same round as the event's own rules.
+/// 5. Candidates are considered in order of priority, higher first, ties broken by the
 ///    rule's position in the rule set. Each passes, in order: enabled; valid at the event's
 ///    time (`valid_from` ≤ time < `valid_until`); the trigger's `where`; not already fired
 ///    in this evaluation (unless `repeat_in_cascade`); not stopped (the stop condition is
@@ -313,14 +418,16 @@ fn is_plain(rule: &crate::ruleset::CompiledRule) -> bool {
 ///    scope; its condition (for `when_becomes_true`: false at its last evaluation — or, the
 ///    first time, on the customer before the event — and true now); and not preceded by a
 ///    rule of its exclusive group that fired (then it is suppressed).
-/// 5. A rule fires: its actions are planned in their order. A `set_field` or
+/// 6. A rule fires: its actions are planned in their order. A `set_field` or
 ///    `assign_owner` on a field that a rule earlier in this order already wrote is dropped
 ///    and reported in [`Plan::overridden`]: the higher-priority write wins. Increments and
 ///    tag changes compose.
-/// 6. Field changes made by the rules are field-change events for the next round,
+/// 7. Field changes made by the rules are field-change events for the next round,
 ///    breadth-first, up to the cascade depth limit; the plan says when the limit cut a
-///    cascade short ([`Plan::cascade_limit`]).
-/// 7. The state records what time-based rules measure from: when the engine first saw the
+///    cascade short ([`Plan::cascade_limit`]). Before each next round, the models that
+///    read a field the round changed are computed again, and their writes join the
+///    round's changes.
+/// 8. The state records what time-based rules measure from: when the engine first saw the
 ///    customer, the event's time for kinds that inactivity triggers and sequence steps
 ///    watch, and `now` for a watched field whose value changed; running sequences whose
 ///    `stop_when` holds are stopped (removed, their `seq:ID` timers cancelled).
@@ -370,6 +477,8 @@ pub struct Engine {
     rule_hashes: Vec<u64>,
     /// The time-based rules and sequences, indexed.
     timing: timed::Timing,
+    /// The scoring models, in the order given.
+    scorers: Vec<Scorer>,
     max_lateness: Duration,
 }
 
@@ -382,6 +491,7 @@ impl Engine {
             cascade_depth: DEFAULT_CASCADE_DEPTH,
             limits: Limits::default(),
             max_lateness: Duration::hours(24).unwrap_or_default(),
+            models: Vec::new(),
         }
     }
 

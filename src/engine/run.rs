@@ -87,6 +87,11 @@ impl<'e, 'i> Run<'e, 'i> {
         !self.touched.is_empty()
     }
 
+    /// Fields changed in the current round, with their value when the round began.
+    pub(crate) fn round_changes(&self) -> &[(FieldId, Value)] {
+        &self.round_changes
+    }
+
     /// Sets a field of the working record, noting the change.
     pub fn set(&mut self, field: FieldId, value: Value) {
         if self.record.get(field) == &value {
@@ -106,6 +111,9 @@ impl<'e, 'i> Run<'e, 'i> {
         self.apply_event_changes();
         self.record_counts();
         let e = self.e;
+        if !e.scorers.is_empty() {
+            self.score_event();
+        }
         let kind_rules: &[u32] = e
             .rules
             .by_event
@@ -254,6 +262,9 @@ impl<'e, 'i> Run<'e, 'i> {
         loop {
             if self.round_changes.is_empty() {
                 return;
+            }
+            if !self.e.scorers.is_empty() {
+                self.score_round();
             }
             let mut candidates = self.field_candidates();
             self.sort(&mut candidates);
@@ -516,6 +527,10 @@ impl<'e, 'i> Run<'e, 'i> {
                     .is_some_and(|(id, _)| by_id.contains_key(id))
             });
             state.sequences.retain(|_, s| by_id.contains_key(&s.rule));
+            let scorers = &self.e.scorers;
+            state
+                .scores
+                .retain(|id, _| scorers.iter().any(|s| s.id() == id));
             if &state != self.input.state {
                 self.plan.state = Some(state);
             }

@@ -5,6 +5,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::named::Named;
+use crate::scoring::BehaviourState;
 
 /// What the engine remembers of one rule for one customer.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +33,20 @@ pub(crate) struct FieldMark {
     pub at: DateTime<Utc>,
     /// A stable hash of the value, to notice a change the engine was not shown.
     pub value: u32,
+}
+
+/// What the engine keeps of one scoring model for one customer.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ScoreState {
+    /// The behaviour the model recorded.
+    #[serde(default, skip_serializing_if = "BehaviourState::is_empty")]
+    pub behaviour: BehaviourState,
+    /// When the model was last computed with an adjustment applying, the last instant at
+    /// which all of those still apply: just after it the score changes by itself, so a
+    /// tick is due then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lapse: Option<DateTime<Utc>>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -63,7 +78,9 @@ pub(crate) struct SequenceState {
 /// and per field that time-based rules watch (inactivity, time in stage, sequence
 /// exceptions), when the engine first saw the customer and when it last ticked it.
 /// Entries of rules, kinds and
-/// fields no longer in the rule set are dropped when the state is next written.
+/// fields no longer in the rule set are dropped when the state is next written. Per
+/// scoring model: its [`BehaviourState`] (for each adjustment at most `at_least` times)
+/// and one timestamp; entries of models no longer in the engine are dropped likewise.
 ///
 /// ```
 /// use crm_rules::CustomerState;
@@ -101,6 +118,10 @@ pub struct CustomerState {
     /// time-in-stage triggers watch.
     #[serde(default, skip_serializing_if = "Named::is_empty")]
     pub(crate) last_changes: Named<FieldMark>,
+    /// Scoring model id → what the engine keeps of it, for models with adjustments, decay
+    /// or activity kinds.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub(crate) scores: IndexMap<String, ScoreState>,
 }
 
 impl CustomerState {
@@ -176,6 +197,12 @@ impl CustomerState {
     /// inactivity and time-in-stage triggers watch.
     pub fn last_change(&self, field: &str) -> Option<DateTime<Utc>> {
         self.last_changes.get(field).map(|m| m.at)
+    }
+
+    /// The behaviour a scoring model of the engine recorded for the customer (its
+    /// adjustments' counted events and the last activity), if any.
+    pub fn behaviour(&self, model_id: &str) -> Option<&BehaviourState> {
+        self.scores.get(model_id).map(|s| &s.behaviour)
     }
 
     pub(crate) fn rule_mut(&mut self, rule_id: &str) -> &mut RuleState {

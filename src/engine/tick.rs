@@ -227,7 +227,9 @@ impl Engine {
     ///
     /// # Order
     ///
-    /// A tick is one evaluation: due rules in priority order (ties by position), each
+    /// A tick is one evaluation: first the scoring models whose score moves with time
+    /// (bands on times, adjustments that lapse, decay) are computed again at `now`, and
+    /// their writes are field changes like an event's; then due rules in priority order (ties by position), each
     /// rule's missed report before its fire; then the field changes they made, as
     /// cascades; then the due sequence steps, in order of due time (ties: the order the
     /// sequences started), each followed by its cascades. The cascade depth limit and the
@@ -285,6 +287,9 @@ impl Engine {
         let mut run = Run::new(self, &inner);
         let mut seen = Seen::new(&self.timing, input.record, input.state);
         run.record_times(Some(&mut seen));
+        if !self.scorers.is_empty() {
+            run.score_tick();
+        }
         run.due_rules(&seen);
         run.cascade();
         run.run_sequences();
@@ -304,6 +309,10 @@ impl Engine {
     ///
     /// Conditions are not evaluated (they may hold by then): a rule whose condition is
     /// false at its due time is still due then, and the tick records that it did not fire.
+    /// It also includes the instant just after a scoring model's applying adjustments
+    /// stop applying ("viewed the pricing page 3 times in 7 days" lapses), when the grade
+    /// the engine wrote changes by itself.
+    ///
     /// A time in the past means "tick now": a due item not yet handled, a customer the
     /// engine has not seen yet (the Unix epoch: its first tick starts its clock), or a
     /// watched field that changed without an evaluation.
@@ -352,6 +361,9 @@ impl Engine {
         }
         for s in state.sequences.values() {
             earlier(Ts::of(s.due));
+        }
+        if let Some(lapse) = self.next_lapse(state) {
+            earlier(Ts::of(lapse));
         }
         best.and_then(Ts::to_date_time)
     }

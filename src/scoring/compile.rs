@@ -28,6 +28,11 @@ pub(crate) const MAX_ADJUSTMENTS: usize = 1_000;
 /// The most events an adjustment can need (and so the most times kept for it).
 pub(crate) const MAX_AT_LEAST: u32 = 1_000;
 
+/// How a problem names the `index`-th model: `models[0] fit "客户画像评分"`.
+pub(crate) fn model_ref(index: usize, model: &Model) -> String {
+    ModelRef { index, model }.to_string()
+}
+
 /// How a problem names its model: `models[0] fit "客户画像评分"`.
 struct ModelRef<'a> {
     index: usize,

@@ -132,9 +132,20 @@
 //! [`Scorer::report`] scores customers with known outcomes ([`Outcome`]) and reports the
 //! win rate per grade, the AUC of the total, and the count and win rate per band.
 //!
+//! # In the engine
+//!
+//! An [`Engine`](crate::Engine) runs any number of models side by side
+//! ([`EngineBuilder::scoring`](crate::EngineBuilder::scoring)): it records the events they
+//! listen to in the customer's state, computes a model again when its behaviour or a
+//! field it reads changes (and, in a tick, when its score moves with time), and writes the
+//! score and grade into the model's `score_field` and `grade_field`, where rules see them
+//! change: `{"type": "field_changed", "field": "线索等级", "to": "A"}` fires in the same
+//! evaluation. [`Engine`](crate::Engine) states the order. [`Plan::scores`](crate::Plan::scores)
+//! lists what was computed; [`Engine::card`](crate::Engine::card) explains a stored score.
+//!
 //! # Engine hooks
 //!
-//! What an engine needs to keep stored scores up to date: [`Scorer::fields`] (the fields
+//! What an engine (this crate's, or a host's own) needs to keep stored scores up to date: [`Scorer::fields`] (the fields
 //! the bands read: rescore when one changes), [`Scorer::event_kinds`] and
 //! [`Scorer::listens_to`] (events to record into the customer's [`BehaviourState`]),
 //! [`Scorer::score`] / [`Scorer::card`] (from the record, the state and `now`),
@@ -159,3 +170,5 @@ pub use grade::{Grade, GradeStep};
 pub use history::{BandReport, DimensionReport, GradeReport, Outcome, Report};
 pub use model::{Band, Dimension, Model};
 pub use scorer::{Score, Scorer};
+
+pub(crate) use compile::model_ref;
