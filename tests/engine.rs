@@ -657,6 +657,118 @@ fn stop_when_stops_the_rule_cancels_its_timers_and_it_stays_stopped() {
 }
 
 #[test]
+fn a_stop_condition_made_true_by_another_event_cancels_the_rule_s_sequences() {
+    let e = engine(json!([
+        {"id": "nurture", "name": "新客户培育", "trigger": {"type": "event", "event": "email_opened"},
+         "expiry": {"stop_when": {"field": "客户状态", "op": "eq", "value": "成交客户"}},
+         "actions": [{"type": "start_sequence", "sequence": "nurture-seq",
+                      "steps": [{"after": "3d", "actions": [task("培育跟进")]}]}]}
+    ]));
+    let mut host = Host::new(&e, json!({"客户名称": "华为", "客户状态": "新客户"}));
+    host.send(&event("email_opened", "e1"), now());
+    assert_eq!(host.state.sequences().count(), 1);
+
+    // An order (not the rule's trigger) makes the customer 成交客户: the plan cancels the
+    // rule's pending steps at once, not at the next tick.
+    let later = now() + Span::days(1);
+    let won = Event::new("order_placed", "o1", later).change("客户状态", "成交客户");
+    let plan = host.send(&won, later);
+    assert_eq!(
+        plan.timers,
+        [
+            Timer::Cancel {
+                key: "rule:nurture".into()
+            },
+            Timer::Cancel {
+                key: "seq:nurture-seq".into()
+            }
+        ]
+    );
+    assert!(host.state.is_stopped("nurture"));
+    assert_eq!(host.state.sequences().count(), 0);
+}
+
+#[test]
+fn a_higher_priority_write_in_a_later_round_wins_over_an_earlier_lower_one() {
+    // 意向 (priority 1) is written in round 0; the change triggers 成交 (priority 10), which
+    // writes the same field in round 1: the higher-priority write stands, the earlier one
+    // is withdrawn from the actions and reported overridden.
+    let e = engine(json!([
+        {"id": "intent", "name": "打开邮件转意向", "priority": 1,
+         "trigger": {"type": "event", "event": "email_opened"},
+         "actions": [{"type": "set_field", "field": "客户状态", "value": "意向客户"}]},
+        {"id": "vip-won", "name": "VIP意向即成交", "priority": 10,
+         "trigger": {"type": "field_changed", "field": "客户状态", "to": "意向客户"},
+         "when": {"field": "VIP", "op": "eq", "value": true},
+         "actions": [{"type": "set_field", "field": "客户状态", "value": "成交客户"}, tag("VIP成交")]}
+    ]));
+    let c = customer(
+        &e,
+        json!({"客户名称": "华为", "客户状态": "新客户", "VIP": true}),
+    );
+    let plan = run(&e, &c, &event("email_opened", "e1"));
+    assert_eq!(
+        actions(&plan),
+        json!([
+            {"rule_id": "vip-won", "action": {"type": "set_field", "field": "客户状态", "value": "成交客户"}},
+            {"rule_id": "vip-won", "action": resolved_tag("VIP成交")}
+        ])
+    );
+    assert_eq!(
+        plan.overridden,
+        [Overridden {
+            rule_id: "intent".into(),
+            field: "客户状态".into(),
+            value: Value::from("意向客户"),
+            by_rule: "vip-won".into(),
+        }]
+    );
+    assert_eq!(
+        changes(&plan),
+        json!([
+            {"field": "客户状态", "old": "新客户", "new": "成交客户"},
+            {"field": "标签", "old": null, "new": ["VIP成交"]}
+        ])
+    );
+
+    // The other way round (the later round's rule ranks lower), the later write is dropped.
+    let e = engine(json!([
+        {"id": "intent", "name": "打开邮件转意向", "priority": 10,
+         "trigger": {"type": "event", "event": "email_opened"},
+         "actions": [{"type": "set_field", "field": "客户状态", "value": "意向客户"}]},
+        {"id": "vip-won", "name": "VIP意向即成交", "priority": 1,
+         "trigger": {"type": "field_changed", "field": "客户状态", "to": "意向客户"},
+         "actions": [{"type": "set_field", "field": "客户状态", "value": "成交客户"}]}
+    ]));
+    let plan = run(&e, &c, &event("email_opened", "e1"));
+    assert_eq!(action_rules(&plan), ["intent"]);
+    assert_eq!(plan.overridden[0].rule_id.as_ref(), "vip-won");
+    assert_eq!(plan.overridden[0].by_rule.as_ref(), "intent");
+}
+
+#[test]
+fn the_trace_names_field_changed_rules_whose_from_or_to_did_not_match() {
+    let e = engine(json!([
+        {"id": "to-negotiation", "name": "进入商务谈判", "trigger": {"type": "field_changed", "field": "跟进阶段", "to": "商务谈判"},
+         "actions": [tag("谈判中")]},
+        {"id": "from-confirm", "name": "离开需求确认", "trigger": {"type": "field_changed", "field": "跟进阶段", "from": "需求确认"},
+         "actions": [tag("推进")]}
+    ]));
+    let c = customer(&e, json!({"客户名称": "华为", "跟进阶段": "线索获取"}));
+    let update = event("profile_updated", "e1").change("跟进阶段", "需求确认");
+    let plan = explain(&e, &c, &update);
+    assert!(plan.actions.is_empty());
+    let mismatch = |_: &str| json!({"outcome": "trigger_mismatch", "field": "跟进阶段", "old": "线索获取", "new": "需求确认"});
+    assert_eq!(
+        outcomes(&plan),
+        [
+            ("to-negotiation".into(), 0, mismatch("to")),
+            ("from-confirm".into(), 0, mismatch("from")),
+        ]
+    );
+}
+
+#[test]
 fn max_fires_limits_how_often_a_rule_fires_per_customer() {
     let e = engine(json!([
         {"id": "twice", "name": "最多两次", "trigger": {"type": "event", "event": "call_failed"},

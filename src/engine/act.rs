@@ -70,15 +70,30 @@ impl Run<'_, '_> {
             .filter(|t| *t != deliver)
     }
 
-    /// Writes a field for a rule unless a rule earlier in the order already wrote it;
-    /// returns whether the write stands.
+    /// Writes a field for a rule unless a rule that ranks before it (higher priority, then
+    /// earlier position) already wrote it in this evaluation; returns whether the write
+    /// stands. A write by a rule that ranks after it, in an earlier cascade round, is
+    /// withdrawn from the plan and reported overridden.
     fn write(&mut self, r: u32, field: FieldId, value: Value) -> bool {
-        if let Some(&(_, winner)) = self.writers.iter().find(|(f, w)| *f == field && *w != r) {
+        let e = self.e;
+        let rules = &e.rules.rules;
+        if let Some(at) = self
+            .writers
+            .iter()
+            .position(|(f, w)| *f == field && *w != r)
+        {
+            let winner = self.writers[at].1;
             if self.record.get(field) == &value {
-                // The same value the winning rule wrote: no conflict.
+                // The same value the standing write gave: no conflict.
                 return true;
             }
-            let rules = &self.e.rules.rules;
+            let rank = |x: u32| (std::cmp::Reverse(rules[x as usize].priority), x);
+            if rank(r) < rank(winner) {
+                self.withdraw(winner, field, r);
+                self.writers[at].1 = r;
+                self.set(field, value);
+                return true;
+            }
             self.plan.overridden.push(Overridden {
                 rule_id: rules[r as usize].id.clone(),
                 field: self.field_name(field),
@@ -92,6 +107,34 @@ impl Run<'_, '_> {
         }
         self.set(field, value);
         true
+    }
+
+    /// Withdraws the planned writes of rule `loser` to a field, which a rule that ranks
+    /// before it, `by`, overrides.
+    fn withdraw(&mut self, loser: u32, field: FieldId, by: u32) {
+        let rules = &self.e.rules.rules;
+        let (loser_id, by_id) = (&rules[loser as usize].id, &rules[by as usize].id);
+        let name = self.field_name(field);
+        let mut kept = Vec::with_capacity(self.plan.actions.len());
+        for a in std::mem::take(&mut self.plan.actions) {
+            let written = match &a.action {
+                ResolvedAction::SetField { field, value } if *field == name => Some(value.clone()),
+                ResolvedAction::AssignOwner { field, user, .. } if *field == name => {
+                    Some(Value::Text(user.clone()))
+                }
+                _ => None,
+            };
+            match written {
+                Some(value) if a.rule_id == *loser_id => self.plan.overridden.push(Overridden {
+                    rule_id: loser_id.clone(),
+                    field: name.clone(),
+                    value,
+                    by_rule: by_id.clone(),
+                }),
+                _ => kept.push(a),
+            }
+        }
+        self.plan.actions = kept;
     }
 
     pub(crate) fn recipient(&self, r: &CompiledRecipient) -> ResolvedRecipient {

@@ -59,6 +59,16 @@ pub enum Outcome {
         /// The rule that fired.
         by_rule: Arc<str>,
     },
+    /// The field the rule's `field_changed` trigger names changed, but not from its
+    /// `from` or not to its `to` value. Values as shown (masked if sensitive).
+    TriggerMismatch {
+        /// The field.
+        field: String,
+        /// Its value before the change.
+        old: String,
+        /// Its value after the change.
+        new: String,
+    },
     /// The field change that would trigger the rule came after the cascade depth limit.
     CascadeLimit,
     /// A time-based rule came due, but the tick came later than the engine's maximum

@@ -418,10 +418,13 @@ fn is_plain(rule: &crate::ruleset::CompiledRule) -> bool {
 ///    scope; its condition (for `when_becomes_true`: false at its last evaluation — or, the
 ///    first time, on the customer before the event — and true now); and not preceded by a
 ///    rule of its exclusive group that fired (then it is suppressed).
-/// 6. A rule fires: its actions are planned in their order. A `set_field` or
-///    `assign_owner` on a field that a rule earlier in this order already wrote is dropped
-///    and reported in [`Plan::overridden`]: the higher-priority write wins. Increments and
-///    tag changes compose.
+/// 6. A rule fires: its actions are planned in their order. When two rules `set_field` or
+///    `assign_owner` the same field to different values in one evaluation, the write of
+///    the rule that ranks first (higher priority, then earlier position) stands, in
+///    whichever round each fired, and the other is reported in [`Plan::overridden`]:
+///    dropped when it comes later, withdrawn from [`Plan::actions`] when a lower-ranked
+///    rule wrote first in an earlier cascade round (what that earlier change triggered
+///    stays planned). Increments and tag changes compose.
 /// 7. Field changes made by the rules are field-change events for the next round,
 ///    breadth-first, up to the cascade depth limit; the plan says when the limit cut a
 ///    cascade short ([`Plan::cascade_limit`]). Before each next round, the models that

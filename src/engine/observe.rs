@@ -85,11 +85,44 @@ impl Run<'_, '_> {
             let Some(def) = e.timing.sequences.get(&key) else {
                 continue;
             };
-            let Some(stop) = &def.stop_when else { continue };
+            let Some(rule) = e.rules.rules.get(def.rule as usize) else {
+                continue;
+            };
+            if (def.stop_when.is_none() && rule.stop_when.is_none())
+                || !self.state().sequences.contains_key(&key)
+            {
+                continue;
+            }
             let counts = self.counts(def.rule);
             let mut facts = Facts::new(&self.record, now);
             facts.counts = &counts;
-            if !eval::holds(stop, &facts) {
+            let holds = |c: &Option<crate::condition::Node>| {
+                c.as_ref().is_some_and(|c| eval::holds(c, &facts))
+            };
+            if holds(&rule.stop_when) {
+                // The rule's stop condition (失效条件): the rule stops for the customer, and
+                // every sequence it started with it.
+                if report {
+                    let stopped: Vec<Occurrence> = self
+                        .state()
+                        .sequences
+                        .iter()
+                        .filter(|(_, s)| *s.rule == *rule.id)
+                        .map(|(k, s)| Occurrence {
+                            rule_id: rule.id.clone(),
+                            sequence: Some(k.clone()),
+                            step: Some(s.step),
+                            due: s.due,
+                            count: 1,
+                            status: OccurrenceStatus::Stopped,
+                        })
+                        .collect();
+                    self.plan.occurrences.extend(stopped);
+                }
+                self.stop(def.rule);
+                continue;
+            }
+            if !holds(&def.stop_when) {
                 continue;
             }
             let Some(seq) = self.state_mut().sequences.shift_remove(&key) else {
@@ -97,7 +130,7 @@ impl Run<'_, '_> {
             };
             if report {
                 self.plan.occurrences.push(Occurrence {
-                    rule_id: e.rules.rules[def.rule as usize].id.clone(),
+                    rule_id: rule.id.clone(),
                     sequence: Some(key.clone()),
                     step: Some(seq.step),
                     due: seq.due,

@@ -141,7 +141,7 @@ impl<'e, 'i> Run<'e, 'i> {
             }
         } else {
             let mut candidates = kind_rules.to_vec();
-            candidates.extend(self.field_candidates());
+            candidates.extend(self.field_candidates(0));
             self.sort(&mut candidates);
             self.round_changes.clear();
             for r in candidates {
@@ -227,24 +227,44 @@ impl<'e, 'i> Run<'e, 'i> {
             .collect()
     }
 
-    /// Rules triggered by the current round's field changes.
-    fn field_candidates(&self) -> Vec<u32> {
+    /// Rules triggered by the current round's field changes; with a trace on, the rules
+    /// on a changed field whose `from`/`to` did not match are traced in `round` (unless
+    /// that round is past the cascade depth limit).
+    fn field_candidates(&mut self, round: usize) -> Vec<u32> {
+        let e = self.e;
         let mut out = Vec::new();
+        let mut mismatched = Vec::new();
         for (field, old) in &self.round_changes {
             let new = self.record.get(*field);
             if old == new {
                 continue;
             }
-            for &r in &self.e.rules.by_field[field.index()] {
+            for &r in &e.rules.by_field[field.index()] {
                 if let CompiledTrigger::FieldChanged { from, to, .. } =
-                    &self.e.rules.rules[r as usize].trigger
+                    &e.rules.rules[r as usize].trigger
                 {
                     let from_ok = from.as_ref().is_none_or(|v| old.same(v));
                     let to_ok = to.as_ref().is_none_or(|v| new.same(v));
                     if from_ok && to_ok {
                         out.push(r);
+                    } else if self.trace.is_some() && round <= e.cascade_depth {
+                        mismatched.push((r, *field, old.clone(), new.clone()));
                     }
                 }
+            }
+        }
+        for (r, field, old, new) in mismatched {
+            let schema = &e.schema;
+            let outcome = Outcome::TriggerMismatch {
+                field: schema
+                    .field(field)
+                    .map(|f| f.name.clone())
+                    .unwrap_or_default(),
+                old: schema.show(field, &old),
+                new: schema.show(field, &new),
+            };
+            if let Some(trace) = &mut self.trace {
+                trace.push(entry(&e.rules.rules[r as usize], round, outcome, None));
             }
         }
         out
@@ -266,7 +286,7 @@ impl<'e, 'i> Run<'e, 'i> {
             if !self.e.scorers.is_empty() {
                 self.score_round();
             }
-            let mut candidates = self.field_candidates();
+            let mut candidates = self.field_candidates(self.round + 1);
             self.sort(&mut candidates);
             if candidates.is_empty() {
                 return;

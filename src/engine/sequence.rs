@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::explain::Outcome;
 use super::run::Run;
 use super::state::SequenceState;
 use crate::condition::{eval, Facts};
@@ -136,6 +137,11 @@ impl Run<'_, '_> {
                 return self.end_sequence(key, r, &seq, OccurrenceStatus::Stopped);
             }
             let status = if seq.due < oldest {
+                let missed = Outcome::Missed {
+                    due: seq.due,
+                    count: 1,
+                };
+                self.outcome(rule, missed, None);
                 OccurrenceStatus::Missed
             } else if skip || answered {
                 OccurrenceStatus::Skipped
