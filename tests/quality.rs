@@ -924,6 +924,23 @@ fn a_recency_field_orders_the_records() {
 }
 
 #[test]
+fn the_oldest_record_survives_by_the_recency_field_or_by_group_order() {
+    let schema =
+        schema_with_quality(json!({"merge": {"recency_field": "更新时间", "survivor": "oldest"}}));
+    let group = merge_group(&schema);
+    let refs: Vec<&Record> = group.iter().collect();
+    let plan = Checker::new(&schema).merge_plan(&refs).unwrap();
+    // By 更新时间 record 2 (April) is the oldest.
+    assert_eq!((plan.survivor, plan.absorbed.clone()), (2, vec![0, 1]));
+    // Without a recency field, order in the group is recency: the first is the oldest.
+    let schema = schema_with_quality(json!({"merge": {"survivor": "oldest"}}));
+    let group = merge_group(&schema);
+    let refs: Vec<&Record> = group.iter().collect();
+    let plan = Checker::new(&schema).merge_plan(&refs).unwrap();
+    assert_eq!((plan.survivor, plan.absorbed.clone()), (0, vec![1, 2]));
+}
+
+#[test]
 fn primary_keeps_the_survivor_s_value_and_fills_what_it_lacks() {
     let schema = schema_with_quality(
         json!({"merge": {"default": "primary", "fields": {"标签": "primary"}}}),

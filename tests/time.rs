@@ -355,6 +355,42 @@ fn a_local_time_that_happens_twice_fires_once_at_the_earlier_instant() {
 }
 
 #[test]
+fn a_0230_schedule_on_the_day_0230_happens_twice_fires_once_at_the_earlier_instant() {
+    // Berlin, 2024-10-27: clocks go back from 03:00 CEST to 02:00 CET, so 02:30 happens at
+    // 00:30 UTC and again at 01:30 UTC.
+    let e = engine(json!({"time_zone": "Europe/Berlin", "rules": [
+        {"id": "night", "name": "夜间批处理", "trigger": {"type": "schedule", "every": "day", "at": "02:30"},
+         "actions": [tag("x")]}
+    ]}));
+    let mut host = Host::new(&e, json!({}));
+    host.tick(at(2024, 10, 26, 12, 0, 0));
+    assert_eq!(host.next_due(), Some(at(2024, 10, 27, 0, 30, 0)));
+    let plan = host.tick(at(2024, 10, 27, 0, 30, 0));
+    assert_eq!(
+        plan.occurrences,
+        [occurrence("night", at(2024, 10, 27, 0, 30, 0), 1, Fired)]
+    );
+    // The second 02:30 fires nothing; the next is 02:30 CET on the 28th.
+    assert!(host.tick(at(2024, 10, 27, 1, 30, 0)).actions.is_empty());
+    assert_eq!(host.next_due(), Some(at(2024, 10, 28, 1, 30, 0)));
+}
+
+#[test]
+fn a_0230_schedule_on_the_day_0230_does_not_exist_fires_at_0300() {
+    // Berlin, 2024-03-31: clocks go from 02:00 CET to 03:00 CEST; 02:30 does not exist and
+    // the occurrence fires at 03:00 CEST (01:00 UTC).
+    let e = engine(json!({"time_zone": "Europe/Berlin", "rules": [
+        {"id": "night", "name": "夜间批处理", "trigger": {"type": "schedule", "every": "day", "at": "02:30"},
+         "actions": [tag("x")]}
+    ]}));
+    let mut host = Host::new(&e, json!({}));
+    host.tick(at(2024, 3, 30, 12, 0, 0));
+    assert_eq!(host.next_due(), Some(at(2024, 3, 31, 1, 0, 0)));
+    assert_eq!(host.tick(at(2024, 3, 31, 1, 0, 0)).actions.len(), 1);
+    assert_eq!(host.next_due(), Some(at(2024, 4, 1, 0, 30, 0)));
+}
+
+#[test]
 fn late_ticks_coalesce_occurrences_into_one_fire_with_their_count() {
     let e = engine_with(
         shanghai(json!([
