@@ -139,6 +139,7 @@ fn cmp_int_dec(i: i64, d: f64) -> Ordering {
 }
 
 impl Ord for Number {
+    #[inline]
     fn cmp(&self, other: &Number) -> Ordering {
         match (self.0, other.0) {
             (Repr::Int(a), Repr::Int(b)) => a.cmp(&b),
@@ -158,12 +159,14 @@ impl Ord for Number {
 }
 
 impl PartialOrd for Number {
+    #[inline]
     fn partial_cmp(&self, other: &Number) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
 impl PartialEq for Number {
+    #[inline]
     fn eq(&self, other: &Number) -> bool {
         self.cmp(other) == Ordering::Equal
     }

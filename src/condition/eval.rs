@@ -22,8 +22,8 @@ pub(crate) fn read<'f>(src: &Src, facts: &Facts<'f>) -> &'f Value {
 /// Whether a node holds.
 pub(crate) fn holds(node: &Node, facts: &Facts<'_>) -> bool {
     match node {
-        Node::All(items) => items.iter().all(|n| holds(n, facts)),
-        Node::Any(items) => items.iter().any(|n| holds(n, facts)),
+        Node::All(items) => items.iter().all(|n| leaf(n, facts)),
+        Node::Any(items) => items.iter().any(|n| leaf(n, facts)),
         Node::Not(inner) => !holds(inner, facts),
         Node::Test { src, test: t } => test(t, read(src, facts), facts),
         Node::Count { slot, at_least } => {
@@ -32,9 +32,18 @@ pub(crate) fn holds(node: &Node, facts: &Facts<'_>) -> bool {
     }
 }
 
+/// A child of `all`/`any`: comparisons (the usual case) tested in line, without a call.
+#[inline(always)]
+fn leaf(node: &Node, facts: &Facts<'_>) -> bool {
+    match node {
+        Node::Test { src, test: t } => test(t, read(src, facts), facts),
+        other => holds(other, facts),
+    }
+}
+
 /// Text equality: lengths first, then short texts (choice values, tags) byte by byte in
 /// line rather than through a library call.
-#[inline]
+#[inline(always)]
 fn same_text(a: &str, b: &str) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() != b.len() {
@@ -51,7 +60,7 @@ fn ordered(v: &Value, literal: &Value, accept: fn(Ordering) -> bool) -> bool {
 }
 
 /// Whether a test holds for a value.
-#[inline]
+#[inline(always)]
 pub(crate) fn test(t: &Test, v: &Value, facts: &Facts<'_>) -> bool {
     // Saturating bounds: a window reaching past the calendar's ends is cut there.
     let back = |s: i64| {

@@ -34,7 +34,7 @@ impl Run<'_, '_> {
         };
         let rule = self.e.rule_hashes.get(r as usize).copied().unwrap_or(0);
         ActionKey(hash::mix(
-            self.event_hash ^ hash::mix(rule ^ hash::mix(place) ^ nested),
+            self.event_hash() ^ hash::mix(rule ^ hash::mix(place) ^ nested),
         ))
     }
 

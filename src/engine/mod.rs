@@ -52,6 +52,15 @@ pub(crate) struct Hot {
     pub when: Option<crate::condition::Node>,
 }
 
+/// What one event kind concerns.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct KindRules {
+    /// Its candidates' hot data, in priority order.
+    pub hot: Vec<Hot>,
+    /// (rule, count slot) of the behaviour counts it feeds, in candidate order.
+    pub counted: Vec<(u32, u32)>,
+}
+
 /// A possible cycle between rules, found when the engine is built: each rule writes a
 /// field whose change triggers the next ("A sets x when y changes, B sets y when x
 /// changes"). At run time such a cycle stops at the cascade depth limit.
@@ -267,24 +276,33 @@ impl EngineBuilder {
             }
         };
         let warnings = cycles::find(&rules, &self.schema);
-        let hot = rules
-            .by_event
-            .iter()
-            .map(|(kind, list)| {
-                let hot = list
-                    .iter()
-                    .map(|&r| {
-                        let rule = &rules.rules[r as usize];
-                        Hot {
-                            rule: r,
-                            plain: is_plain(rule),
-                            when: rule.when.clone(),
-                        }
-                    })
-                    .collect();
-                (kind.clone(), hot)
-            })
-            .collect();
+        let mut kinds: hash::FastMap<Box<str>, u32> = hash::FastMap::default();
+        let mut by_kind: Vec<KindRules> = Vec::new();
+        let mut place = |kind: &str, by_kind: &mut Vec<KindRules>| -> usize {
+            let next = by_kind.len() as u32;
+            let at = *kinds.entry(kind.into()).or_insert(next);
+            if at == next {
+                by_kind.push(KindRules::default());
+            }
+            at as usize
+        };
+        // In a fixed order (the rules' first mention), so that building is deterministic.
+        let mut by_event: Vec<(&String, &Vec<u32>)> = rules.by_event.iter().collect();
+        by_event.sort_by_key(|(_, list)| list.first().copied());
+        for (kind, list) in by_event {
+            let at = place(kind, &mut by_kind);
+            by_kind[at].hot = list
+                .iter()
+                .map(|&r| {
+                    let rule = &rules.rules[r as usize];
+                    Hot {
+                        rule: r,
+                        plain: is_plain(rule),
+                        when: rule.when.clone(),
+                    }
+                })
+                .collect();
+        }
         let mut counted: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
         let mut count_keys = Vec::with_capacity(rules.rules.len());
         let mut by_id = HashMap::with_capacity(rules.rules.len());
@@ -302,10 +320,14 @@ impl EngineBuilder {
         }
         // Counters are recorded in candidate order (priority, then position), so that the
         // state a plan returns does not depend on where rules of distinct priorities sit.
-        for list in counted.values_mut() {
+        let mut counted: Vec<(String, Vec<(u32, u32)>)> = counted.into_iter().collect();
+        counted.sort();
+        for (kind, mut list) in counted {
             list.sort_by_key(|&(r, slot)| {
                 (std::cmp::Reverse(rules.rules[r as usize].priority), r, slot)
             });
+            let at = place(&kind, &mut by_kind);
+            by_kind[at].counted = list;
         }
         let timing = timed::Timing::new(&rules, &self.schema);
         Ok(Engine {
@@ -315,10 +337,10 @@ impl EngineBuilder {
             schema: self.schema,
             cascade_depth: self.cascade_depth,
             warnings,
-            counted,
+            kinds,
+            by_kind,
             count_keys,
             by_id,
-            hot,
             rule_hashes: rules
                 .rules
                 .iter()
@@ -469,13 +491,13 @@ pub struct Engine {
     rules: CompiledRules,
     cascade_depth: usize,
     warnings: Vec<Warning>,
-    /// Event kind → (rule, count slot) of the behaviour counts it feeds.
-    counted: HashMap<String, Vec<(u32, u32)>>,
+    /// Event kind → its place in `by_kind`: one lookup per event.
+    kinds: hash::FastMap<Box<str>, u32>,
+    /// Per event kind: its candidates and the behaviour counts it feeds.
+    by_kind: Vec<KindRules>,
     /// Per rule, the state key of each count slot.
     count_keys: Vec<Vec<String>>,
     by_id: HashMap<String, u32>,
-    /// Event kind → its candidates' hot data, in priority order.
-    hot: HashMap<String, Vec<Hot>>,
     /// The hash of each rule's id, a part of its action keys.
     rule_hashes: Vec<u64>,
     /// The time-based rules and sequences, indexed.
@@ -496,6 +518,17 @@ impl Engine {
             max_lateness: Duration::hours(24).unwrap_or_default(),
             models: Vec::new(),
         }
+    }
+
+    /// What an event kind concerns, if any rule listens to it or counts it.
+    #[inline]
+    pub(crate) fn kind(&self, kind: &str) -> Option<&KindRules> {
+        if self.by_kind.is_empty() {
+            return None;
+        }
+        self.kinds
+            .get(kind)
+            .and_then(|&at| self.by_kind.get(at as usize))
     }
 
     /// The schema.

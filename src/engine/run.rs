@@ -36,8 +36,9 @@ pub(crate) struct Run<'e, 'i> {
     pub assigned: Vec<(String, u32)>,
     pub trace: Option<Vec<TraceEntry>>,
     pub round: usize,
-    /// The hash of the customer id and the event id, the start of every action key.
-    pub event_hash: u64,
+    /// The hash of the customer id and the event id, the start of every action key:
+    /// computed when the first key is needed (most events fire nothing).
+    pub event_hash: std::cell::Cell<Option<u64>>,
     /// The time rules are evaluated at: the input's `now`, or for a tick, the due time of
     /// the item being handled.
     pub now: DateTime<Utc>,
@@ -49,6 +50,7 @@ pub(crate) struct Run<'e, 'i> {
 }
 
 impl<'e, 'i> Run<'e, 'i> {
+    #[inline]
     pub fn new(e: &'e Engine, input: &'i Input<'i>) -> Run<'e, 'i> {
         Run {
             e,
@@ -64,14 +66,22 @@ impl<'e, 'i> Run<'e, 'i> {
             assigned: Vec::new(),
             trace: input.explain.then(Vec::new),
             round: 0,
-            event_hash: super::hash::fnv1a(&[
-                input.customer_id.as_bytes(),
-                input.event.id.as_bytes(),
-            ]),
+            event_hash: std::cell::Cell::new(None),
             now: input.now,
             time: input.event.time,
             due: false,
         }
+    }
+
+    /// The hash that starts every action key of the event being evaluated.
+    pub fn event_hash(&self) -> u64 {
+        if let Some(h) = self.event_hash.get() {
+            return h;
+        }
+        let input = self.input;
+        let h = super::hash::fnv1a(&[input.customer_id.as_bytes(), input.event.id.as_bytes()]);
+        self.event_hash.set(Some(h));
+        h
     }
 
     pub fn state(&self) -> &CustomerState {
@@ -108,24 +118,19 @@ impl<'e, 'i> Run<'e, 'i> {
 
     /// Evaluates the event and returns the plan.
     pub fn event(mut self) -> Plan {
-        self.apply_event_changes();
-        self.record_counts();
         let e = self.e;
+        let kind = e.kind(&self.input.event.kind);
+        self.apply_event_changes();
+        if let Some(kind) = kind {
+            self.record_counts(&kind.counted);
+        }
         if !e.scorers.is_empty() {
             self.score_event();
         }
-        let kind_rules: &[u32] = e
-            .rules
-            .by_event
-            .get(&self.input.event.kind)
-            .map_or(&[], Vec::as_slice);
+        let hot = kind.map_or(&[][..], |k| k.hot.as_slice());
         if self.round_changes.is_empty() {
             // The common case: no field changes, candidates already in priority order, and
             // most rules have nothing to check but their condition.
-            let hot = e
-                .hot
-                .get(&self.input.event.kind)
-                .map_or(&[][..], Vec::as_slice);
             let input = self.input;
             for h in hot {
                 if h.plain && self.trace.is_none() {
@@ -140,7 +145,7 @@ impl<'e, 'i> Run<'e, 'i> {
                 }
             }
         } else {
-            let mut candidates = kind_rules.to_vec();
+            let mut candidates: Vec<u32> = hot.iter().map(|h| h.rule).collect();
             candidates.extend(self.field_candidates(0));
             self.sort(&mut candidates);
             self.round_changes.clear();
@@ -175,13 +180,10 @@ impl<'e, 'i> Run<'e, 'i> {
         }
     }
 
-    /// Records the event in the behaviour counters that count its kind.
-    fn record_counts(&mut self) {
+    /// Records the event in the behaviour counters that count its kind (`counted`).
+    fn record_counts(&mut self, counted: &[(u32, u32)]) {
         let e = self.e;
         let input = self.input;
-        let Some(counted) = e.counted.get(&input.event.kind) else {
-            return;
-        };
         for &(r, slot) in counted {
             let rule = &e.rules.rules[r as usize];
             let Some(spec) = rule.counts.get(slot as usize) else {
@@ -475,6 +477,10 @@ impl<'e, 'i> Run<'e, 'i> {
     /// Fires a rule: records it, then plans its actions.
     fn fire(&mut self, r: u32, condition: Option<ConditionTrace>) {
         let rule = &self.e.rules.rules[r as usize];
+        if self.fired.capacity() == 0 {
+            // Most evaluations that fire anything fire several rules.
+            self.fired.reserve(16);
+        }
         self.fired.push(r);
         if rule.max_fires.is_some() || rule.cooldown.is_some() {
             let now = self.now;

@@ -90,8 +90,28 @@ pub(crate) struct SequenceState {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CustomerState(Box<StateData>);
+
+// The state is boxed so that plans, which carry one, stay small to move.
+impl std::ops::Deref for CustomerState {
+    type Target = StateData;
+    fn deref(&self) -> &StateData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for CustomerState {
+    fn deref_mut(&mut self) -> &mut StateData {
+        &mut self.0
+    }
+}
+
+/// What a [`CustomerState`] holds; its parts are private to the crate (read them through
+/// the state's methods).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CustomerState {
+pub struct StateData {
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub(crate) rules: IndexMap<String, RuleState>,
     /// `rule id#slot` → times of the counted events, oldest first, at most `at_least`.

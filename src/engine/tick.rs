@@ -80,11 +80,11 @@ impl Run<'_, '_> {
         self.now = due;
         self.time = due;
         self.due = true;
-        self.event_hash = super::hash::fnv1a(&[
+        self.event_hash.set(Some(super::hash::fnv1a(&[
             self.input.customer_id.as_bytes(),
             b"due",
             &due.timestamp().to_le_bytes(),
-        ]);
+        ])));
     }
 
     /// Back to the input's time, for cascades.
