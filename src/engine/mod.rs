@@ -550,7 +550,22 @@ impl Engine {
     /// the input (an unknown field in the event's changes) are skipped and listed in
     /// [`Plan::warnings`]; an event that matches nothing gives an empty plan.
     pub fn evaluate(&self, input: &Input<'_>) -> Plan {
+        if self.concerns_nothing(input) {
+            return Plan::default();
+        }
         run::Run::new(self, input).event()
+    }
+
+    /// Whether an event can change nothing: no rule listens to or counts its kind, it
+    /// changes no field, no model scores, nothing is timed and no sequence runs. Then the
+    /// plan is empty without evaluating anything.
+    fn concerns_nothing(&self, input: &Input<'_>) -> bool {
+        !input.explain
+            && input.event.changes.is_empty()
+            && self.scorers.is_empty()
+            && self.timing.is_idle()
+            && input.state.sequences.is_empty()
+            && self.kind(&input.event.kind).is_none()
     }
 }
 

@@ -150,6 +150,12 @@ fn sequences_in(actions: &[CompiledAction], rule: u32, out: &mut HashMap<String,
 }
 
 impl Timing {
+    /// Whether evaluations have nothing to record for time-based rules: no schedules,
+    /// inactivity or stage rules, no watched kinds or fields.
+    pub fn is_idle(&self) -> bool {
+        !self.since && self.kinds.is_empty() && self.fields.is_empty()
+    }
+
     pub fn new(rules: &CompiledRules, schema: &Schema) -> Timing {
         // Each zone is searched for its last offset change once.
         let mut zones: Vec<Zone> = Vec::new();
