@@ -225,22 +225,96 @@ pub(crate) fn json_problem(
         Some(at) => full[..at].to_owned(),
         None => full,
     };
-    let position = (err.line() > 0).then(|| {
-        let read = text.get(base..).unwrap_or("");
+    let read = text.get(base..).unwrap_or("");
+    let offset = (err.line() > 0).then(|| {
         let line_start: usize = read
             .split('\n')
             .take(err.line() - 1)
             .map(|l| l.len() + 1)
             .sum();
-        let offset = base + line_start + err.column().saturating_sub(1);
-        position(text, offset)
+        line_start + err.column().saturating_sub(1)
     });
+    // A value of the wrong form (a bad duration, an unknown key, a wrong type) is named by
+    // its path as well; a syntax error only by its position.
+    let path = match (err.classify(), offset) {
+        (serde_json::error::Category::Data, Some(at)) => json_path_at(read, at),
+        _ => String::new(),
+    };
     Problem {
         rule,
-        path: String::new(),
-        position,
+        path,
+        position: offset.map(|at| position(text, base + at)),
         message,
     }
+}
+
+/// The path (`expiry.cooldown`, `actions[1].to[0]`) of the value being read at byte
+/// `offset` of a JSON text (the last byte read), found by scanning the text up to there:
+/// what a reader that stopped at `offset` was inside. Empty at the top level.
+pub(crate) fn json_path_at(text: &str, offset: usize) -> String {
+    enum Level {
+        /// An object, with the key whose value is being read (once its `:` is seen).
+        Object(Option<String>, bool),
+        /// A list, with the index of the item being read.
+        List(usize),
+    }
+    let bytes = text.as_bytes();
+    // serde_json's column is that of the last byte it read: included.
+    let end = offset.saturating_add(1).min(bytes.len());
+    let mut stack: Vec<Level> = Vec::new();
+    let mut i = 0;
+    while i < end {
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if let Some(Level::Object(key, false)) = stack.last_mut() {
+                    let raw = text.get(start..i.min(text.len())).unwrap_or("");
+                    *key = Some(
+                        serde_json::from_str(&format!("\"{raw}\""))
+                            .unwrap_or_else(|_| raw.to_owned()),
+                    );
+                }
+            }
+            b'{' => stack.push(Level::Object(None, false)),
+            b'[' => stack.push(Level::List(0)),
+            b'}' | b']' => {
+                stack.pop();
+            }
+            b':' => {
+                if let Some(Level::Object(_, value)) = stack.last_mut() {
+                    *value = true;
+                }
+            }
+            b',' => match stack.last_mut() {
+                Some(Level::Object(key, value)) => {
+                    *key = None;
+                    *value = false;
+                }
+                Some(Level::List(n)) => *n += 1,
+                None => {}
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    let mut path = String::new();
+    for level in &stack {
+        match level {
+            Level::Object(Some(key), _) => {
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(key);
+            }
+            Level::Object(None, _) => {}
+            Level::List(n) => path.push_str(&format!("[{n}]")),
+        }
+    }
+    path
 }
 
 /// Checks a JSON text before it is read: not larger than the limit, and an object, so
@@ -283,6 +357,21 @@ pub(crate) fn position(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_name_the_value_being_read() {
+        let text = r#"{"a": {"b": [1, {"c": "x"}]}, "d": 2}"#;
+        assert_eq!(
+            json_path_at(text, text.find("\"x\"").unwrap() + 2),
+            "a.b[1].c"
+        );
+        assert_eq!(json_path_at(text, text.find('2').unwrap()), "d");
+        // At the end of an object: the object's own path.
+        assert_eq!(json_path_at(text, text.find("}]").unwrap()), "a.b[1]");
+        assert_eq!(json_path_at(text, 0), "");
+        assert_eq!(json_path_at(r#"{"k\"ey": 1"#, 10), "k\"ey");
+        assert_eq!(json_path_at("[1, [2, 3", 8), "[1][1]");
+    }
 
     #[test]
     fn positions_count_lines_and_characters() {

@@ -125,7 +125,7 @@ fn columns_count_characters_as_editors_do() {
     assert_eq!(
         problems(&text),
         [
-            "line 2, column 109: rules[0] r1 \"新线索\": unknown field `prority`, expected one of \
+            "line 2, column 109: rules[0] r1 \"新线索\": prority: unknown field `prority`, expected one of \
           `id`, `name`, `description`, `enabled`, `trigger`, `scope`, `when`, `actions`, \
           `priority`, `group`, `fire`, `expiry`, `repeat_in_cascade`"
         ]
@@ -136,7 +136,7 @@ fn columns_count_characters_as_editors_do() {
 fn unknown_keys_are_errors_at_every_level() {
     assert_eq!(
         problems("{\"rules\": [], \"timezone\": \"Asia/Shanghai\"}"),
-        ["line 1, column 24: unknown field `timezone`, expected `time_zone` or `rules`"]
+        ["line 1, column 24: timezone: unknown field `timezone`, expected `time_zone` or `rules`"]
     );
     // A typo inside a condition points at the key.
     assert_eq!(
@@ -144,7 +144,7 @@ fn unknown_keys_are_errors_at_every_level() {
             r#"{"id": "r2", "name": "B", "trigger": {"type": "event", "event": "e"}, "when": {"field": "x", "op": "eq", "valeu": 1}, "actions": []}"#
         )),
         [
-            "line 2, column 114: rules[0] r2 \"B\": unknown field `valeu`, expected one of `all`, \
+            "line 2, column 114: rules[0] r2 \"B\": when.valeu: unknown field `valeu`, expected one of `all`, \
           `any`, `not`, `field`, `event`, `old`, `new`, `op`, `value`, `count`, `at_least`, \
           `within`, `where`"
         ]
@@ -154,21 +154,21 @@ fn unknown_keys_are_errors_at_every_level() {
         problems(&one_rule(
             r#"{"id": "r3", "name": "C", "trigger": {"type": "event", "event": "e"}, "actions": [{"type": "create_task", "titel": "回访"}]}"#
         )),
-        ["line 2, column 123: rules[0] r3 \"C\": unknown field `titel`, expected one of `title`, \
+        ["line 2, column 123: rules[0] r3 \"C\": actions: unknown field `titel`, expected one of `title`, \
           `description`, `assignee`, `due_in`, `priority`, `window`"]
     );
     assert_eq!(
         problems(&one_rule(
             r#"{"id": "r4", "name": "D", "trigger": {"type": "event", "event": "e", "filter": {}}, "actions": []}"#
         )),
-        ["line 2, column 84: rules[0] r4 \"D\": unknown field `filter`, expected `event` or `where`"]
+        ["line 2, column 84: rules[0] r4 \"D\": trigger: unknown field `filter`, expected `event` or `where`"]
     );
     assert_eq!(
         problems(&one_rule(
             r#"{"id": "r5", "name": "E", "trigger": {"type": "event", "event": "e"}, "actions": [], "expiry": {"max_fire": 1}}"#
         )),
         [
-            "line 2, column 108: rules[0] r5 \"E\": unknown field `max_fire`, expected one of \
+            "line 2, column 108: rules[0] r5 \"E\": expiry.max_fire: unknown field `max_fire`, expected one of \
           `valid_from`, `valid_until`, `stop_when`, `max_fires`, `cooldown`"
         ]
     );
@@ -180,7 +180,7 @@ fn unknown_kinds_list_the_known_ones() {
         problems(&one_rule(
             r#"{"id": "a", "name": "A", "trigger": {"type": "evnt", "event": "e"}, "actions": []}"#
         )),
-        ["line 2, column 53: rules[0] a \"A\": unknown variant `evnt`, expected one of `event`, \
+        ["line 2, column 53: rules[0] a \"A\": trigger.type: unknown variant `evnt`, expected one of `event`, \
           `field_changed`, `schedule`, `relative`, `inactivity`, `stage_time`"]
     );
     assert_eq!(
@@ -188,7 +188,7 @@ fn unknown_kinds_list_the_known_ones() {
             r#"{"id": "a", "name": "A", "trigger": {"type": "event", "event": "e"}, "actions": [{"type": "send_sms"}]}"#
         )),
         [
-            "line 2, column 102: rules[0] a \"A\": unknown variant `send_sms`, expected one of \
+            "line 2, column 102: rules[0] a \"A\": actions[0].type: unknown variant `send_sms`, expected one of \
           `set_field`, `increment`, `add_tag`, `remove_tag`, `assign_owner`, `create_task`, \
           `notify`, `sync`, `request_approval`, `start_sequence`, `ab_split`, `custom`"
         ]
@@ -197,7 +197,7 @@ fn unknown_kinds_list_the_known_ones() {
         problems(&one_rule(
             r#"{"id": "a", "name": "A", "trigger": {"type": "event", "event": "e"}, "when": {"field": "x", "op": "equals", "value": 1}, "actions": []}"#
         )),
-        ["line 2, column 108: rules[0] a \"A\": unknown variant `equals`, expected one of `eq`, \
+        ["line 2, column 108: rules[0] a \"A\": when.op: unknown variant `equals`, expected one of `eq`, \
           `ne`, `lt`, `lte`, `gt`, `gte`, `in`, `not_in`, `between`, `has_tag`, `has_any`, \
           `has_all`, `contains`, `starts_with`, `contains_any`, `exists`, `is_empty`, \
           `older_than`, `within_last`, `due_within`"]
@@ -220,51 +220,51 @@ fn conditions_take_exactly_one_form() {
     };
     assert_eq!(
         message(r#"{"field": "x", "event": "y", "op": "eq", "value": 1}"#),
-        "a condition takes only one of all, any, not, field, event, old, new or count; found field and event"
+        "when: a condition takes only one of all, any, not, field, event, old, new or count; found field and event"
     );
     assert_eq!(
         message(r#"{"op": "eq", "value": 1}"#),
-        "a condition needs one of the keys all, any, not, field, event, old, new or count"
+        "when: a condition needs one of the keys all, any, not, field, event, old, new or count"
     );
     assert_eq!(
         message("{}"),
-        "a condition needs one of the keys all, any, not, field, event, old, new or count"
+        "when: a condition needs one of the keys all, any, not, field, event, old, new or count"
     );
     assert_eq!(
         message(r#"{"field": "x", "value": 1}"#),
-        "a comparison on `field` needs `op`"
+        "when: a comparison on `field` needs `op`"
     );
     assert_eq!(
         message(r#"{"old": "x"}"#),
-        "a comparison on `old` needs `op`"
+        "when: a comparison on `old` needs `op`"
     );
     assert_eq!(
         message(r#"{"all": [], "op": "eq"}"#),
-        "`op, value, at_least, within and where` do not belong in a condition with `all`"
+        "when: `op, value, at_least, within and where` do not belong in a condition with `all`"
     );
     assert_eq!(
         message(r#"{"field": "x", "op": "exists", "within": "3d"}"#),
-        "`at_least, within and where` do not belong in a condition with `field`"
+        "when: `at_least, within and where` do not belong in a condition with `field`"
     );
     assert_eq!(
         message(r#"{"count": "page_view", "at_least": 1, "within": "1d", "op": "gte"}"#),
-        "`op and value` do not belong in a condition with `count`"
+        "when: `op and value` do not belong in a condition with `count`"
     );
     assert_eq!(
         message(r#"{"count": "page_view", "within": "7d"}"#),
-        "a count needs `at_least`"
+        "when: a count needs `at_least`"
     );
     assert_eq!(
         message(r#"{"count": "page_view", "at_least": 3}"#),
-        "a count needs `within`, a duration such as 7d"
+        "when: a count needs `within`, a duration such as 7d"
     );
     assert_eq!(
         message(r#"{"count": "page_view", "at_least": 3, "within": "7 days"}"#),
-        "invalid duration \"7 days\": expected a number followed by w, d, h, m or s, as in 3d"
+        "when: invalid duration \"7 days\": expected a number followed by w, d, h, m or s, as in 3d"
     );
     assert_eq!(
         message(r#"{"count": "page_view", "at_least": -1, "within": "7d"}"#),
-        "invalid value: integer `-1`, expected u32"
+        "when.at_least: invalid value: integer `-1`, expected u32"
     );
 }
 
@@ -275,7 +275,7 @@ fn bad_durations_and_times_are_load_errors() {
             r#"{"id": "a", "name": "A", "trigger": {"type": "event", "event": "e"}, "actions": [], "expiry": {"cooldown": "3x"}}"#
         )),
         [
-            "line 2, column 114: rules[0] a \"A\": invalid duration \"3x\": expected a number \
+            "line 2, column 114: rules[0] a \"A\": expiry: invalid duration \"3x\": expected a number \
           followed by w, d, h, m or s, as in 3d"
         ]
     );
@@ -284,7 +284,7 @@ fn bad_durations_and_times_are_load_errors() {
             r#"{"id": "a", "name": "A", "trigger": {"type": "schedule", "every": "day", "at": "9:00"}, "actions": []}"#
         )),
         [
-            "line 2, column 88: rules[0] a \"A\": invalid time of day \"9:00\": expected HH:MM \
+            "line 2, column 88: rules[0] a \"A\": trigger: invalid time of day \"9:00\": expected HH:MM \
           from 00:00 to 23:59"
         ]
     );
@@ -292,7 +292,7 @@ fn bad_durations_and_times_are_load_errors() {
         problems(&one_rule(
             r#"{"id": "a", "name": "A", "trigger": {"type": "event", "event": "e"}, "actions": [], "expiry": {"valid_from": "2024-05-20"}}"#
         )),
-        ["line 2, column 124: rules[0] a \"A\": expected an RFC 3339 date-time such as 2024-05-20T09:00:00+08:00, found \"2024-05-20\""]
+        ["line 2, column 124: rules[0] a \"A\": expiry: expected an RFC 3339 date-time such as 2024-05-20T09:00:00+08:00, found \"2024-05-20\""]
     );
 }
 
@@ -312,12 +312,12 @@ fn every_broken_rule_is_reported_with_its_index_id_and_name() {
         err.to_string(),
         "cannot load rules: 5 problems\n  \
          line 3, column 44: rules[1] r1 \"缺触发\": missing field `trigger`\n  \
-         line 4, column 10: rules[2] \"数字编号\": invalid type: integer `7`, expected a string\n  \
-         line 5, column 86: rules[3] \"无编号\": unknown field `prority`, expected one of `id`, \
+         line 4, column 10: rules[2] \"数字编号\": id: invalid type: integer `7`, expected a string\n  \
+         line 5, column 86: rules[3] \"无编号\": prority: unknown field `prority`, expected one of `id`, \
          `name`, `description`, `enabled`, `trigger`, `scope`, `when`, `actions`, `priority`, \
          `group`, `fire`, `expiry`, `repeat_in_cascade`\n  \
          line 7, column 14: rules[5]: invalid type: string \"not a rule\", expected struct Rule\n  \
-         line 8, column 70: rules[6] r6: invalid type: map, expected a sequence"
+         line 8, column 70: rules[6] r6: actions: invalid type: map, expected a sequence"
     );
     let refs: Vec<(usize, &str, &str)> = err
         .problems()

@@ -709,7 +709,7 @@ fn unknown_keys_and_repeated_keys_in_the_quality_section_are_load_errors() {
     .unwrap_err();
     assert_eq!(
         texts(err.problems()),
-        ["line 2, column 35: unknown field `match_key`, expected one of `time_zone`, `flags`, `match_keys`, `merge`"]
+        ["line 2, column 35: quality.match_key: unknown field `match_key`, expected one of `time_zone`, `flags`, `match_keys`, `merge`"]
     );
     let err = Schema::from_json(
         r#"{"fields": [{"name": "状态", "type": "text"}],
@@ -718,7 +718,7 @@ fn unknown_keys_and_repeated_keys_in_the_quality_section_are_load_errors() {
     .unwrap_err();
     assert_eq!(
         texts(err.problems()),
-        ["line 2, column 82: the key \"状态\" is given twice"]
+        ["line 2, column 82: quality.merge.fields: the key \"状态\" is given twice"]
     );
 }
 

@@ -331,7 +331,7 @@ fn schema_json_errors_have_line_and_column() {
     assert_eq!(
         load_problems(&err),
         [
-            "line 2, column 41: unknown field `requird`, expected one of `name`, `type`, `label`, \
+            "line 2, column 41: fields[0].requird: unknown field `requird`, expected one of `name`, `type`, `label`, \
           `required`, `sensitive`, `options`, `min`, `max`, `min_length`, `max_length`, \
           `not_before_today`, `phone_digits`"
         ]
@@ -342,7 +342,7 @@ fn schema_json_errors_have_line_and_column() {
     assert_eq!(
         load_problems(&err),
         [
-            "line 2, column 31: unknown variant `strng`, expected one of `text`, `long_text`, \
+            "line 2, column 31: fields[0].type: unknown variant `strng`, expected one of `text`, `long_text`, \
           `number`, `integer`, `bool`, `date`, `date_time`, `single_choice`, `multiple_choice`, \
           `tags`, `phone`, `email`, `member`, `rating`"
         ]
@@ -352,7 +352,7 @@ fn schema_json_errors_have_line_and_column() {
     let err = Schema::from_json("{\"feilds\": []}").unwrap_err();
     assert_eq!(
         load_problems(&err),
-        ["line 1, column 9: unknown field `feilds`, expected one of `fields`, `owner_field`, `events`, `quality`"]
+        ["line 1, column 9: feilds: unknown field `feilds`, expected one of `fields`, `owner_field`, `events`, `quality`"]
     );
     let err = Schema::from_json("").unwrap_err();
     assert_eq!(

@@ -756,7 +756,7 @@ fn loading_reports_line_and_column() {
     let text: Vec<String> = err.problems().iter().map(ToString::to_string).collect();
     assert_eq!(
         text,
-        ["line 2, column 57: invalid type: string \"40\", expected a JSON number"]
+        ["line 2, column 57: dimensions[0].weight: invalid type: string \"40\", expected a JSON number"]
     );
     assert!(err
         .to_string()

@@ -40,7 +40,7 @@ impl RuleSet {
     ///   {"id": "r1", "name": "新线索", "trigger": {"type": "event", "event": "lead_created"}, "actions": [], "prority": 1}
     /// ]}"#).unwrap_err();
     /// assert!(err.problems()[0].to_string().starts_with(
-    ///     "line 2, column 109: rules[0] r1 \"新线索\": unknown field `prority`"));
+    ///     "line 2, column 109: rules[0] r1 \"新线索\": prority: unknown field `prority`"));
     /// ```
     ///
     /// # Errors

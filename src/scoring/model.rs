@@ -248,7 +248,7 @@ impl Model {
     /// let err = Model::from_json(r#"{"id": "fit", "name": "画像", "dimensions": [],
     ///   "normalise": true}"#).unwrap_err();
     /// assert!(err.problems()[0].to_string().starts_with(
-    ///     "line 2, column 13: unknown field `normalise`, expected one of `id`, `name`"));
+    ///     "line 2, column 13: normalise: unknown field `normalise`, expected one of `id`, `name`"));
     /// ```
     ///
     /// # Errors
