@@ -93,7 +93,7 @@ const RULES: &str = r#"{"time_zone": "Asia/Shanghai", "rules": [
    "when": {"not": {"field": "标签", "op": "has_any", "value": ["外呼跟进中", "需人工跟进"]}},
    "actions": [{"type": "add_tag", "tag": "外呼跟进中"}, {"type": "start_sequence", "sequence": "call-streak", "steps": [
      {"after": "2d", "at": "20:00", "unless_event": ["call_connected"],
-      "skip_when": {"not": {"count": "call_failed", "at_least": 3, "within": "3d"}},
+      "skip_when": {"not": {"count": "call_failed", "days_in_a_row": 3}},
       "actions": [{"type": "add_tag", "tag": "需人工跟进"},
                   {"type": "notify", "channel": "in_app", "to": [{"field": "销售经理"}], "cc": ["owner"],
                    "template": "{{客户名称}} 连续3天电话未接通，请安排人工跟进"}]},

@@ -97,7 +97,8 @@
 //!
 //! `{"all": [...]}`, `{"any": [...]}`, `{"not": ...}`, comparisons
 //! `{"field" | "event" | "old" | "new": NAME, "op": OP, "value": ...}` with the operators of
-//! [`Op`], and behaviour counts `{"count": KIND, "at_least": N, "within": "7d"}`. Literals
+//! [`Op`], and behaviour counts `{"count": KIND, "at_least": N, "within": "7d"}` or
+//! `{"count": KIND, "days_in_a_row": N}`. Literals
 //! are typed by the field they compare with when compiled; the exact semantics of absent
 //! values, numbers and times are stated on [`CompiledCondition`].
 //!

@@ -146,7 +146,7 @@ fn unknown_keys_are_errors_at_every_level() {
         [
             "line 2, column 114: rules[0] r2 \"B\": when.valeu: unknown field `valeu`, expected one of `all`, \
           `any`, `not`, `field`, `event`, `old`, `new`, `op`, `value`, `count`, `at_least`, \
-          `within`, `where`"
+          `within`, `days_in_a_row`, `where`"
         ]
     );
     // A typo inside an action points at the end of the action.
@@ -240,11 +240,11 @@ fn conditions_take_exactly_one_form() {
     );
     assert_eq!(
         message(r#"{"all": [], "op": "eq"}"#),
-        "when: `op, value, at_least, within and where` do not belong in a condition with `all`"
+        "when: `op, value, at_least, within, days_in_a_row and where` do not belong in a condition with `all`"
     );
     assert_eq!(
         message(r#"{"field": "x", "op": "exists", "within": "3d"}"#),
-        "when: `at_least, within and where` do not belong in a condition with `field`"
+        "when: `at_least, within, days_in_a_row and where` do not belong in a condition with `field`"
     );
     assert_eq!(
         message(r#"{"count": "page_view", "at_least": 1, "within": "1d", "op": "gte"}"#),
@@ -265,6 +265,24 @@ fn conditions_take_exactly_one_form() {
     assert_eq!(
         message(r#"{"count": "page_view", "at_least": -1, "within": "7d"}"#),
         "when.at_least: invalid value: integer `-1`, expected u32"
+    );
+    assert_eq!(
+        message(r#"{"count": "call_failed", "days_in_a_row": 3, "at_least": 3}"#),
+        "when: a count takes `days_in_a_row`, or `at_least` and `within`, not both"
+    );
+    assert_eq!(
+        message(r#"{"field": "x", "op": "eq", "value": 1, "days_in_a_row": 3}"#),
+        "when: `at_least, within, days_in_a_row and where` do not belong in a condition with `field`"
+    );
+    // The days form reads back as written.
+    let rules = RuleSet::from_json(
+        r#"{"rules": [{"id": "a", "name": "A", "trigger": {"type": "event", "event": "call_failed"},
+          "when": {"count": "call_failed", "days_in_a_row": 3}, "actions": []}]}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        serde_json::to_value(&rules.rules[0].when).unwrap(),
+        serde_json::json!({"count": "call_failed", "days_in_a_row": 3})
     );
 }
 

@@ -175,8 +175,19 @@ fn condition(g: &Gen) -> BoxedStrategy<Condition> {
                 at_least,
                 within,
                 filter: filter.map(Box::new),
+                days_in_a_row: false,
             })
         });
+    let run = (g.name.clone(), 0u32..5, prop::option::of(compare(g))).prop_map(
+        |(event, days, filter)| match Condition::days_in_a_row(event, days) {
+            Condition::Count(c) => Condition::Count(Count {
+                filter: filter.map(Box::new),
+                ..c
+            }),
+            other => other,
+        },
+    );
+    let count = prop_oneof![3 => count, 1 => run];
     let leaf = prop_oneof![4 => compare(g), 1 => count];
     leaf.prop_recursive(3, 24, 3, |inner| {
         prop_oneof![

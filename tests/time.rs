@@ -1135,7 +1135,7 @@ fn three_days_without_an_answered_call_flags_manual_follow_up_for_the_manager() 
          "when": {"not": {"field": "标签", "op": "has_any", "value": ["外呼跟进中", "需人工跟进"]}},
          "actions": [tag("外呼跟进中"), {"type": "start_sequence", "sequence": "call-streak", "steps": [
            {"after": "2d", "at": "20:00", "unless_event": ["call_connected"],
-            "skip_when": {"not": {"count": "call_failed", "at_least": 3, "within": "3d"}},
+            "skip_when": {"not": {"count": "call_failed", "days_in_a_row": 3}},
             "actions": [tag("需人工跟进"),
                         {"type": "notify", "channel": "in_app", "to": [{"field": "销售经理"}], "cc": ["owner"],
                          "template": "{{客户名称}} 连续3天电话未接通，请安排人工跟进"}]},
@@ -1185,6 +1185,75 @@ fn three_days_without_an_answered_call_flags_manual_follow_up_for_the_manager() 
         ]
     );
     assert!(host.tags().is_empty());
+
+    // Three failures on one day are not three days running.
+    let mut host = Host::new(
+        &e,
+        json!({"客户名称": "华为", "负责人": "li", "销售经理": "wang"}),
+    );
+    for hour in [1, 3, 5] {
+        let t = at(2024, 5, 20, hour, 0, 0);
+        host.send(&Event::new("call_failed", format!("f{hour}"), t), t);
+    }
+    let plan = host.tick(due);
+    assert_eq!(
+        plan.occurrences,
+        [
+            step("call-streak", "call-streak", 0, due, Skipped),
+            step("call-streak", "call-streak", 1, due, Fired)
+        ]
+    );
+    assert!(host.tags().is_empty());
+}
+
+#[test]
+fn days_in_a_row_count_local_calendar_days_ending_today() {
+    // Shanghai days: 23:30 on the 20th and 00:30 on the 21st are two days; a day without a
+    // failure breaks the run; several failures on one day are that one day.
+    let e = engine(shanghai(json!([
+        {"id": "streak", "name": "连续3天未接通",
+         "trigger": {"type": "event", "event": "call_failed"},
+         "when": {"count": "call_failed", "days_in_a_row": 3},
+         "actions": [tag("需人工跟进")]}
+    ])));
+    let run = |times: &[DateTime<Utc>]| {
+        let mut host = Host::new(&e, json!({"客户名称": "华为"}));
+        let mut fired = Vec::new();
+        for (i, t) in times.iter().enumerate() {
+            let plan = host.send(&Event::new("call_failed", format!("f{i}"), *t), *t);
+            fired.push(!plan.actions.is_empty());
+        }
+        fired
+    };
+    // 20th 23:30, 21st 00:30, 22nd 10:00 Shanghai: three local days.
+    assert_eq!(
+        run(&[
+            at(2024, 5, 20, 15, 30, 0),
+            at(2024, 5, 20, 16, 30, 0),
+            at(2024, 5, 22, 2, 0, 0)
+        ]),
+        [false, false, true]
+    );
+    // 20th, 20th, 21st, 23rd: the 22nd breaks the run.
+    assert_eq!(
+        run(&[
+            at(2024, 5, 20, 2, 0, 0),
+            at(2024, 5, 20, 6, 0, 0),
+            at(2024, 5, 21, 2, 0, 0),
+            at(2024, 5, 23, 2, 0, 0)
+        ]),
+        [false, false, false, false]
+    );
+    // Four days running: the third and the fourth both hold.
+    assert_eq!(
+        run(&[
+            at(2024, 5, 20, 2, 0, 0),
+            at(2024, 5, 21, 2, 0, 0),
+            at(2024, 5, 22, 2, 0, 0),
+            at(2024, 5, 23, 2, 0, 0)
+        ]),
+        [false, false, true, true]
+    );
 }
 
 // ---------------------------------------------------------------------------------------

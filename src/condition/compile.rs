@@ -98,19 +98,24 @@ impl<'a> Compiler<'a> {
                 if !self.schema.events().is_empty() && self.schema.event(&count.event).is_none() {
                     self.problem(&at, format!("unknown event kind {:?}", count.event));
                 }
+                let key = if count.days_in_a_row {
+                    "days_in_a_row"
+                } else {
+                    "at_least"
+                };
                 if count.at_least > 1_000 {
                     self.problem(
-                        &join(path, "at_least"),
+                        &join(path, key),
                         "at most 1000 (the engine keeps that many event times per count)",
                     );
                 }
                 if count.at_least == 0 {
                     self.problem(
-                        &join(path, "at_least"),
+                        &join(path, key),
                         "must be at least 1 (a count of 0 always holds)",
                     );
                 }
-                if count.within.as_seconds() == 0 {
+                if count.within.as_seconds() == 0 && !count.days_in_a_row {
                     self.problem(&join(path, "within"), "the window must be longer than 0");
                 }
                 let scope = EventScope::for_kind(self, &count.event);
@@ -126,6 +131,7 @@ impl<'a> Compiler<'a> {
                     at_least: count.at_least,
                     within: count.within,
                     filter,
+                    days: count.days_in_a_row,
                 });
                 Some(Node::Count {
                     slot,

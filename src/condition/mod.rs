@@ -94,6 +94,8 @@ pub(crate) struct CountSpec {
     pub at_least: u32,
     pub within: Duration,
     pub filter: Option<Node>,
+    /// Count consecutive local days with an event, ending today (`at_least` days).
+    pub days: bool,
 }
 
 /// A condition compiled against a schema: every field resolved to its position, every

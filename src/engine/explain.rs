@@ -310,6 +310,9 @@ pub(crate) fn explain(
             let n = facts.counts.get(*slot as usize).copied().unwrap_or(0);
             let r = n >= *at_least;
             let condition = match specs.get(*slot as usize) {
+                Some(spec) if spec.days => {
+                    format!("count {} days_in_a_row {at_least}", spec.event)
+                }
                 Some(spec) => format!(
                     "count {} within {} at_least {at_least}",
                     spec.event, spec.within

@@ -202,11 +202,23 @@ impl<'e, 'i> Run<'e, 'i> {
             let key = &e.count_keys[r as usize][slot as usize];
             let keep = spec.at_least.max(1) as usize;
             let since = spec.within.before(input.now);
+            let zone = e.rules.time_zone;
             let state = self.state_mut();
             let times = state.counters.entry(key.clone()).or_default();
             times.push(input.event.time);
             times.sort();
-            times.retain(|t| *t >= since);
+            if spec.days {
+                // One time per local day (the latest), the days of the run and no older.
+                times.dedup_by(|later, earlier| {
+                    let same = local_day(zone, *later) == local_day(zone, *earlier);
+                    if same {
+                        *earlier = *later;
+                    }
+                    same
+                });
+            } else {
+                times.retain(|t| *t >= since);
+            }
             if times.len() > keep {
                 times.drain(..times.len() - keep);
             }
@@ -221,10 +233,14 @@ impl<'e, 'i> Run<'e, 'i> {
             .iter()
             .zip(&self.e.count_keys[r as usize])
             .map(|(spec, key)| {
+                let Some(ts) = self.state().counters.get(key) else {
+                    return 0;
+                };
+                if spec.days {
+                    return days_in_a_row(self.e.rules.time_zone, ts, now);
+                }
                 let since = spec.within.before(now);
-                self.state().counters.get(key).map_or(0, |ts| {
-                    ts.iter().filter(|t| **t >= since && **t <= now).count() as u32
-                })
+                ts.iter().filter(|t| **t >= since && **t <= now).count() as u32
             })
             .collect()
     }
@@ -564,6 +580,31 @@ impl<'e, 'i> Run<'e, 'i> {
         self.plan.trace = self.trace.take();
         self.plan
     }
+}
+
+/// The local calendar day of an instant.
+fn local_day(zone: chrono_tz::Tz, t: DateTime<Utc>) -> chrono::NaiveDate {
+    crate::schedule::local::local(zone, t).map_or_else(|| t.date_naive(), |l| l.date())
+}
+
+/// How many consecutive local days, ending on the day of `now`, have one of the times
+/// (oldest first, at most one a day): 0 when today has none.
+fn days_in_a_row(zone: chrono_tz::Tz, times: &[DateTime<Utc>], now: DateTime<Utc>) -> u32 {
+    let mut expected = Some(local_day(zone, now));
+    let mut run = 0;
+    for t in times.iter().rev().filter(|t| **t <= now) {
+        let day = local_day(zone, *t);
+        match expected {
+            Some(d) if day == d => {
+                run += 1;
+                expected = d.pred_opt();
+            }
+            // Two times on one day (an older state): the day is counted once.
+            Some(d) if Some(day) == d.succ_opt() => {}
+            _ => break,
+        }
+    }
+    run
 }
 
 fn entry(

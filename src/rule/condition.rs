@@ -117,6 +117,13 @@ impl Op {
 /// last `within`, optionally only those whose attributes match `where`.
 ///
 /// JSON: `{"count": "page_view", "at_least": 3, "within": "7d", "where": {...}}`.
+///
+/// With `days_in_a_row` it counts days, not events: `{"count": "call_failed",
+/// "days_in_a_row": 3}` holds when a counted event happened on each of the last 3 local
+/// calendar days, the last of them the day of `now` (in the rule set's time zone): "the
+/// call failed 3 days running". Several events on one day count as that one day; a day
+/// without one breaks the run. `at_least` is then the number of days and `within` that
+/// many days.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Count {
     /// The event kind counted.
@@ -127,6 +134,8 @@ pub struct Count {
     pub within: Duration,
     /// A condition on the counted events' attributes.
     pub filter: Option<Box<Condition>>,
+    /// Count consecutive local days with an event, ending today, instead of events.
+    pub days_in_a_row: bool,
 }
 
 /// A condition on a customer, its triggering event and the event's changes.
@@ -361,6 +370,26 @@ impl Condition {
             at_least,
             within,
             filter: None,
+            days_in_a_row: false,
+        })
+    }
+
+    /// An event of `kind` on each of the last `days` local calendar days, today included
+    /// ("the call failed 3 days running").
+    ///
+    /// ```
+    /// use crm_rules::Condition;
+    /// let c = Condition::days_in_a_row("call_failed", 3);
+    /// assert_eq!(serde_json::to_string(&c)?, r#"{"count":"call_failed","days_in_a_row":3}"#);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn days_in_a_row(kind: impl Into<String>, days: u32) -> Condition {
+        Condition::Count(Count {
+            event: kind.into(),
+            at_least: days,
+            within: Duration::days(i64::from(days)).unwrap_or_default(),
+            filter: None,
+            days_in_a_row: true,
         })
     }
 }
@@ -383,6 +412,7 @@ struct RawCondition {
     count: Option<String>,
     at_least: Option<u32>,
     within: Option<Duration>,
+    days_in_a_row: Option<u32>,
     #[serde(rename = "where")]
     filter: Option<Box<Condition>>,
 }
@@ -419,7 +449,10 @@ impl TryFrom<RawCondition> for Condition {
             });
         };
         let compare_keys = raw.op.is_some() || raw.value.is_some();
-        let count_keys = raw.at_least.is_some() || raw.within.is_some() || raw.filter.is_some();
+        let count_keys = raw.at_least.is_some()
+            || raw.within.is_some()
+            || raw.filter.is_some()
+            || raw.days_in_a_row.is_some();
         let refuse = |keys: &str| {
             Err(format!(
                 "`{keys}` do not belong in a condition with `{form}`"
@@ -427,7 +460,7 @@ impl TryFrom<RawCondition> for Condition {
         };
         match form {
             "all" | "any" | "not" if compare_keys || count_keys => {
-                refuse("op, value, at_least, within and where")
+                refuse("op, value, at_least, within, days_in_a_row and where")
             }
             "all" => Ok(Condition::All(raw.all.unwrap_or_default())),
             "any" => Ok(Condition::Any(raw.any.unwrap_or_default())),
@@ -436,6 +469,21 @@ impl TryFrom<RawCondition> for Condition {
                 if compare_keys {
                     return refuse("op and value");
                 }
+                if let Some(days) = raw.days_in_a_row {
+                    if raw.at_least.is_some() || raw.within.is_some() {
+                        return Err(
+                            "a count takes `days_in_a_row`, or `at_least` and `within`, not both"
+                                .to_owned(),
+                        );
+                    }
+                    return Ok(Condition::Count(Count {
+                        filter: raw.filter,
+                        ..match Condition::days_in_a_row(raw.count.unwrap_or_default(), days) {
+                            Condition::Count(c) => c,
+                            _ => return Err("a count needs `days_in_a_row`".to_owned()),
+                        }
+                    }));
+                }
                 Ok(Condition::Count(Count {
                     event: raw.count.unwrap_or_default(),
                     at_least: raw.at_least.ok_or("a count needs `at_least`")?,
@@ -443,11 +491,12 @@ impl TryFrom<RawCondition> for Condition {
                         .within
                         .ok_or("a count needs `within`, a duration such as 7d")?,
                     filter: raw.filter,
+                    days_in_a_row: false,
                 }))
             }
             _ => {
                 if count_keys {
-                    return refuse("at_least, within and where");
+                    return refuse("at_least, within, days_in_a_row and where");
                 }
                 let operand = match (raw.field, raw.event, raw.old, raw.new) {
                     (Some(n), ..) => Operand::Field(n),
@@ -524,8 +573,12 @@ impl Serialize for AtDepth<'_> {
             }
             Condition::Count(count) => {
                 map.serialize_entry("count", &count.event)?;
-                map.serialize_entry("at_least", &count.at_least)?;
-                map.serialize_entry("within", &count.within)?;
+                if count.days_in_a_row {
+                    map.serialize_entry("days_in_a_row", &count.at_least)?;
+                } else {
+                    map.serialize_entry("at_least", &count.at_least)?;
+                    map.serialize_entry("within", &count.within)?;
+                }
                 if let Some(filter) = &count.filter {
                     map.serialize_entry("where", &AtDepth(filter, depth + 1))?;
                 }
