@@ -84,6 +84,7 @@ enum Kind {
 
 impl Timed {
     /// Whether the rule counts for the customer: enabled and not stopped.
+    #[inline]
     pub fn active(&self, state: &CustomerState) -> bool {
         self.enabled && !(self.stoppable && state.is_stopped(&self.id))
     }

@@ -38,6 +38,7 @@ pub(crate) fn shift(
 
 /// The due time of a relative trigger for a field's value; `None` when the value is not
 /// a date or date-time.
+#[inline]
 pub(crate) fn due(v: &Value, offset: i64, at: Option<TimeOfDay>, zone: Zone) -> Option<Ts> {
     let start = match v {
         Value::Date(d) => Start::Local(i64::from(d.num_days_from_ce()) - UNIX_EPOCH_DAYS),
