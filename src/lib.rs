@@ -146,6 +146,7 @@
 #![warn(missing_debug_implementations)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+mod bytes;
 mod compile;
 mod condition;
 mod duration;
