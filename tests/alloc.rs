@@ -91,3 +91,53 @@ fn no_allocation_for_an_event_where_nothing_fires() {
     assert_eq!(plan.actions.len(), 100);
     assert!(allocations() > before);
 }
+
+#[test]
+fn no_allocation_for_stateful_rules_that_do_not_fire() {
+    let schema = Schema::from_json(
+        r#"{"fields": [
+          {"name": "客户状态", "type": "single_choice", "options": ["新客户", "成交客户"]},
+          {"name": "标签", "type": "tags"}]}"#,
+    )
+    .unwrap();
+    // Cooldowns, fire limits, stop conditions, scopes, groups and behaviour counts: each
+    // rule is considered gate by gate, and none fires.
+    let rules = serde_json::json!({"rules": [
+        {"id": "cool", "name": "冷却", "trigger": {"type": "event", "event": "page_view"},
+         "expiry": {"cooldown": "1d", "max_fires": 3, "stop_when": {"field": "客户状态", "op": "eq", "value": "成交客户"}},
+         "when": {"field": "标签", "op": "has_tag", "value": "VIP"},
+         "actions": [{"type": "add_tag", "tag": "x"}]},
+        {"id": "scoped", "name": "范围", "group": "g", "trigger": {"type": "event", "event": "page_view"},
+         "scope": {"field": "标签", "op": "has_tag", "value": "重点"},
+         "actions": [{"type": "add_tag", "tag": "y"}]},
+        {"id": "counted", "name": "计数", "fire": "when_becomes_true", "trigger": {"type": "event", "event": "page_view"},
+         "when": {"all": [{"count": "login", "at_least": 5, "within": "7d"},
+                          {"count": "call_failed", "days_in_a_row": 3}]},
+         "actions": [{"type": "add_tag", "tag": "z"}]}
+    ]});
+    let rules = RuleSet::from_json(&rules.to_string()).unwrap();
+    let engine = Engine::builder(schema).rules(rules).build().unwrap();
+    let customer = engine.schema().record([("客户状态", "新客户")]).unwrap();
+    let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    // A state that already holds what the rules keep (the condition's last result).
+    let first = Event::new("page_view", "v0", now);
+    let state = engine
+        .evaluate(&Input::new(
+            "C1",
+            &customer,
+            &CustomerState::new(),
+            &first,
+            now,
+        ))
+        .state
+        .unwrap();
+    assert!(!state.is_stopped("cool"));
+    // Every rule is a candidate and is refused by a gate: nothing to allocate.
+    let event = Event::new("page_view", "v1", now);
+    let before = allocations();
+    for _ in 0..2 {
+        let plan = engine.evaluate(&Input::new("C1", &customer, &state, &event, now));
+        assert!(plan.is_empty(), "{plan:?}");
+    }
+    assert_eq!(allocations(), before);
+}

@@ -95,7 +95,7 @@ impl Run<'_, '_> {
             }
             let counts = self.counts(def.rule);
             let mut facts = Facts::new(&self.record, now);
-            facts.counts = &counts;
+            facts.counts = counts.as_slice();
             let holds = |c: &Option<crate::condition::Node>| {
                 c.as_ref().is_some_and(|c| eval::holds(c, &facts))
             };

@@ -226,23 +226,30 @@ impl<'e, 'i> Run<'e, 'i> {
     }
 
     /// The behaviour counts a rule's conditions read, at now.
-    pub(crate) fn counts(&self, r: u32) -> Vec<u32> {
+    pub(crate) fn counts(&self, r: u32) -> Counts {
         let rule = &self.e.rules.rules[r as usize];
         let now = self.now;
-        rule.counts
-            .iter()
-            .zip(&self.e.count_keys[r as usize])
-            .map(|(spec, key)| {
-                let Some(ts) = self.state().counters.get(key) else {
-                    return 0;
-                };
-                if spec.days {
-                    return days_in_a_row(self.e.rules.time_zone, ts, now);
-                }
-                let since = spec.within.before(now);
-                ts.iter().filter(|t| **t >= since && **t <= now).count() as u32
-            })
-            .collect()
+        let count = |(spec, key): (&crate::condition::CountSpec, &String)| {
+            let Some(ts) = self.state().counters.get(key) else {
+                return 0;
+            };
+            if spec.days {
+                return days_in_a_row(self.e.rules.time_zone, ts, now);
+            }
+            let since = spec.within.before(now);
+            ts.iter().filter(|t| **t >= since && **t <= now).count() as u32
+        };
+        let slots = rule.counts.iter().zip(&self.e.count_keys[r as usize]);
+        let mut out = Counts::default();
+        if rule.counts.len() <= out.small.len() {
+            for (place, c) in out.small.iter_mut().zip(slots) {
+                *place = count(c);
+            }
+            out.len = rule.counts.len();
+        } else {
+            out.more = slots.map(count).collect();
+        }
+        out
     }
 
     /// Rules triggered by the current round's field changes; with a trace on, the rules
@@ -386,14 +393,14 @@ impl<'e, 'i> Run<'e, 'i> {
             return self.outcome(rule, Outcome::AlreadyFired, None);
         }
         let counts = if rule.counts.is_empty() {
-            Vec::new()
+            Counts::default()
         } else {
             self.counts(r)
         };
         let mut facts = Facts::new(&self.record, self.now)
             .with_event(input.event)
             .with_previous(input.record);
-        facts.counts = &counts;
+        facts.counts = counts.as_slice();
         if let CompiledTrigger::Event {
             filter: Some(filter),
             ..
@@ -451,7 +458,7 @@ impl<'e, 'i> Run<'e, 'i> {
                 // before), else the condition on the customer before the event.
                 let held_before = rule_state.and_then(|s| s.held).unwrap_or_else(|| {
                     let mut before = Facts::new(input.record, self.now).with_event(input.event);
-                    before.counts = &counts;
+                    before.counts = counts.as_slice();
                     !self.due && eval::holds(when, &before)
                 });
                 if rule_state.and_then(|s| s.held) != Some(holds) {
@@ -579,6 +586,24 @@ impl<'e, 'i> Run<'e, 'i> {
         }
         self.plan.trace = self.trace.take();
         self.plan
+    }
+}
+
+/// A rule's behaviour counts at a time, in line for up to eight (no allocation).
+#[derive(Default)]
+pub(crate) struct Counts {
+    small: [u32; 8],
+    len: usize,
+    more: Vec<u32>,
+}
+
+impl Counts {
+    pub fn as_slice(&self) -> &[u32] {
+        if self.more.is_empty() {
+            &self.small[..self.len]
+        } else {
+            &self.more
+        }
     }
 }
 

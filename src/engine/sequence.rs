@@ -107,7 +107,7 @@ impl Run<'_, '_> {
             };
             let counts = self.counts(r);
             let mut facts = Facts::new(&self.record, seq.due);
-            facts.counts = &counts;
+            facts.counts = counts.as_slice();
             let rule_stops = rule
                 .stop_when
                 .as_ref()
