@@ -36,6 +36,9 @@ pub(crate) struct Run<'e, 'i> {
     pub assigned: Vec<(String, u32)>,
     pub trace: Option<Vec<TraceEntry>>,
     pub round: usize,
+    /// How many rules the event's kind has as candidates: a guess of how many fire, to
+    /// size the plan's lists once rather than grow them step by step.
+    pub hint: usize,
     /// The hash of the customer id and the event id, the start of every action key:
     /// computed when the first key is needed (most events fire nothing).
     pub event_hash: std::cell::Cell<Option<u64>>,
@@ -66,6 +69,7 @@ impl<'e, 'i> Run<'e, 'i> {
             assigned: Vec::new(),
             trace: input.explain.then(Vec::new),
             round: 0,
+            hint: 0,
             event_hash: std::cell::Cell::new(None),
             now: input.now,
             time: input.event.time,
@@ -128,6 +132,7 @@ impl<'e, 'i> Run<'e, 'i> {
             self.score_event();
         }
         let hot = kind.map_or(&[][..], |k| k.hot.as_slice());
+        self.hint = hot.len();
         if self.round_changes.is_empty() {
             // The common case: no field changes, candidates already in priority order, and
             // most rules have nothing to check but their condition.
@@ -501,8 +506,7 @@ impl<'e, 'i> Run<'e, 'i> {
     fn fire(&mut self, r: u32, condition: Option<ConditionTrace>) {
         let rule = &self.e.rules.rules[r as usize];
         if self.fired.capacity() == 0 {
-            // Most evaluations that fire anything fire several rules.
-            self.fired.reserve(16);
+            self.fired.reserve(self.hint.clamp(4, 64));
         }
         self.fired.push(r);
         if rule.max_fires.is_some() || rule.cooldown.is_some() {
