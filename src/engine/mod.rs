@@ -455,7 +455,11 @@ fn is_plain(rule: &crate::ruleset::CompiledRule) -> bool {
 /// 8. The state records what time-based rules measure from: when the engine first saw the
 ///    customer, the event's time for kinds that inactivity triggers and sequence steps
 ///    watch, and `now` for a watched field whose value changed; running sequences whose
-///    `stop_when` holds are stopped (removed, their `seq:ID` timers cancelled).
+///    `stop_when`, or whose rule's stop condition, holds are stopped (removed, their
+///    `seq:ID` timers cancelled; the rule's stop also marks the rule stopped).
+///
+/// An event that no rule listens to or counts, that changes no field, with no scoring
+/// models, no time-based rules and no running sequence, gives an empty plan at once.
 ///
 /// Time-based rules and sequence steps fire in [`Engine::tick`], which states their due
 /// times, exactly-once bookkeeping and order.
