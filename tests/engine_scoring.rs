@@ -89,6 +89,17 @@ fn lead(engine: &Engine) -> Record {
         .expect("lead")
 }
 
+/// Evaluates an event for customer `C1` with a fresh state at `now()`.
+fn fresh(engine: &Engine, customer: &Record, event: &Event) -> Plan {
+    engine.evaluate(&Input::new(
+        "C1",
+        customer,
+        &CustomerState::new(),
+        event,
+        now(),
+    ))
+}
+
 fn changes(plan: &Plan) -> Vec<String> {
     plan.changes
         .iter()
@@ -138,13 +149,7 @@ fn a_grade_change_to_a_assigns_a_senior_owner_and_creates_a_call_task() {
     let update = Event::new("profile_updated", "e1", now())
         .change("预算", 600_000)
         .change("决策角色", "部门经理");
-    let plan = engine.evaluate(&Input::new(
-        "C1",
-        &lead,
-        &CustomerState::new(),
-        &update,
-        now(),
-    ));
+    let plan = fresh(&engine, &lead, &update);
     assert_eq!(
         changes(&plan),
         [
@@ -188,13 +193,7 @@ fn a_change_that_keeps_the_grade_rescores_without_firing_grade_rules() {
     let engine = engine();
     let lead = lead(&engine);
     let update = Event::new("profile_updated", "e1", now()).change("决策角色", "业务骨干");
-    let plan = engine.evaluate(&Input::new(
-        "C1",
-        &lead,
-        &CustomerState::new(),
-        &update,
-        now(),
-    ));
+    let plan = fresh(&engine, &lead, &update);
     assert_eq!(
         changes(&plan),
         ["决策角色: (empty) → 业务骨干", "线索评分: 54 → 69"]
@@ -209,13 +208,7 @@ fn fields_the_model_does_not_read_do_not_rescore() {
     let engine = engine();
     let lead = lead(&engine);
     let update = Event::new("profile_updated", "e1", now()).change("客户名称", "华为技术");
-    let plan = engine.evaluate(&Input::new(
-        "C1",
-        &lead,
-        &CustomerState::new(),
-        &update,
-        now(),
-    ));
+    let plan = fresh(&engine, &lead, &update);
     assert!(plan.scores.is_empty());
     assert_eq!(changes(&plan), ["客户名称: 华为 → 华为技术"]);
 }
@@ -233,13 +226,7 @@ fn a_budget_set_by_a_rule_rescores_in_the_next_round_and_cascades() {
         ])
         .expect("lead");
     let event = Event::new("budget_confirmed", "e2", now()).attribute("amount", 800_000);
-    let plan = engine.evaluate(&Input::new(
-        "C1",
-        &lead,
-        &CustomerState::new(),
-        &event,
-        now(),
-    ));
+    let plan = fresh(&engine, &lead, &event);
     assert_eq!(rule_ids(&plan), ["confirm-budget", "grade-a", "grade-a"]);
     assert_eq!(plan.scores.len(), 1);
     assert_eq!((plan.scores[0].round, plan.scores[0].total), (1, 100.0));
@@ -317,13 +304,7 @@ fn negative_feedback_subtracts_points_and_tags_the_customer() {
     let engine = engine();
     let lead = lead(&engine);
     let feedback = Event::new("feedback", "f1", now()).attribute("text", "整体不错，但价格高");
-    let plan = engine.evaluate(&Input::new(
-        "C1",
-        &lead,
-        &CustomerState::new(),
-        &feedback,
-        now(),
-    ));
+    let plan = fresh(&engine, &lead, &feedback);
     assert_eq!(
         changes(&plan),
         [
@@ -333,13 +314,7 @@ fn negative_feedback_subtracts_points_and_tags_the_customer() {
         ]
     );
     let neutral = Event::new("feedback", "f2", now()).attribute("text", "很满意");
-    let plan = engine.evaluate(&Input::new(
-        "C1",
-        &lead,
-        &CustomerState::new(),
-        &neutral,
-        now(),
-    ));
+    let plan = fresh(&engine, &lead, &neutral);
     assert!(plan.changes.is_empty());
     assert_eq!(plan.scores[0].total, 54.0);
 }
@@ -367,13 +342,7 @@ fn two_models_run_side_by_side() {
     );
     let lead = lead(&engine);
     let opened = Event::new("email_opened", "o1", now());
-    let plan = engine.evaluate(&Input::new(
-        "C1",
-        &lead,
-        &CustomerState::new(),
-        &opened,
-        now(),
-    ));
+    let plan = fresh(&engine, &lead, &opened);
     assert_eq!(changes(&plan), ["活跃度: (empty) → 35"]);
     assert_eq!(plan.scores.len(), 1);
     assert_eq!(plan.scores[0].grade, "活跃");
