@@ -152,6 +152,7 @@ mod condition;
 mod duration;
 mod engine;
 mod error;
+mod keys;
 mod limits;
 mod plan;
 pub mod quality;

@@ -53,6 +53,15 @@ impl Number {
         }
     }
 
+    /// The integer, when the number was given as one (not for a decimal with no fraction).
+    #[inline]
+    pub(crate) fn int(self) -> Option<i64> {
+        match self.0 {
+            Repr::Int(i) => Some(i),
+            Repr::Dec(_) => None,
+        }
+    }
+
     /// Whether the number was given as an integer.
     pub fn is_integer(self) -> bool {
         matches!(self.0, Repr::Int(_))
@@ -215,6 +224,19 @@ pub enum Value {
 }
 
 impl Value {
+    /// A summary of the value conditions test before comparing ([`Record`] keeps one per
+    /// field): a text's key, a list's union of its tags' bits, 0 for every other value
+    /// (see `keys`).
+    ///
+    /// [`Record`]: crate::Record
+    pub(crate) fn key(&self) -> u64 {
+        match self {
+            Value::Text(t) => crate::keys::text_key(t),
+            Value::List(l) => l.iter().fold(0, |k, t| k | crate::keys::tag_bit(t)),
+            _ => 0,
+        }
+    }
+
     /// The text, if this is a text value.
     pub fn as_text(&self) -> Option<&str> {
         match self {

@@ -5,6 +5,9 @@
 //! - shuffling rules that have distinct priorities does not change any plan;
 //! - random events (any kind, attributes and changes, unknown fields and wrong types,
 //!   extreme times) and customers holding values of any kind never make it panic;
+//! - rules with nothing to check but a condition of comparisons under one `all`/`any`
+//!   (which an untraced evaluation runs as flat checks) fire exactly as the traced
+//!   evaluation of their condition trees says, for customers holding values of any kind;
 //! - cascades always terminate: the work of rounds up to the depth limit is kept,
 //!   `plan.cascade_limit` is set exactly when a deeper limit would have gone further, and
 //!   a plan without it is the plan of an unlimited engine.
@@ -320,6 +323,92 @@ fn rules(distinct: bool) -> BoxedStrategy<Vec<Json>> {
             }
             rules
         })
+        .boxed()
+}
+
+/// Comparisons of every operator a flat check supports, with literals that match and
+/// literals that do not (decimals and other operators keep the tree).
+fn flat_comparison() -> BoxedStrategy<Json> {
+    let choice = prop::sample::select(vec!["新", "旧", "成交"]);
+    let tag = prop::sample::select(vec!["t1", "t2", "t3", "t4"]);
+    let name = prop::sample::select(vec!["", "a", "甲公司", "abcdefghij", "abcdefghijklmnopq"]);
+    let int_op = prop::sample::select(vec!["eq", "ne", "lt", "lte", "gt", "gte"]);
+    prop_oneof![
+        1 => (prop::sample::select(vec!["eq", "ne"]), choice.clone())
+            .prop_map(|(op, v)| json!({"field": "状态", "op": op, "value": v})),
+        1 => (
+            prop::sample::select(vec!["in", "not_in"]),
+            prop::collection::vec(choice, 1..4)
+        )
+            .prop_map(|(op, v)| json!({"field": "状态", "op": op, "value": v})),
+        1 => (prop::sample::select(vec!["eq", "ne"]), name.clone())
+            .prop_map(|(op, v)| json!({"field": "名称", "op": op, "value": v})),
+        1 => prop::collection::vec(name, 1..4)
+            .prop_map(|v| json!({"field": "名称", "op": "in", "value": v})),
+        1 => tag.prop_map(|t| json!({"field": "标签", "op": "has_tag", "value": t})),
+        3 => (int_op.clone(), -1i64..2)
+            .prop_map(|(op, n)| json!({"field": "数量", "op": op, "value": n})),
+        3 => (int_op.clone(), -1i64..2)
+            .prop_map(|(op, n)| json!({"field": "金额", "op": op, "value": n})),
+        1 => (int_op, -1i64..2)
+            .prop_map(|(op, n)| json!({"field": "金额", "op": op, "value": n as f64 + 0.5})),
+        1 => Just(json!({"field": "手机", "op": "exists"})),
+    ]
+    .boxed()
+}
+
+/// Plain rules (an event trigger and a condition, nothing else to check) whose
+/// conditions are mostly flat: one comparison, or comparisons under one `all`/`any`.
+fn flat_rules() -> BoxedStrategy<Vec<Json>> {
+    let condition = prop_oneof![
+        3 => flat_comparison(),
+        4 => prop::collection::vec(flat_comparison(), 1..5).prop_map(|v| json!({"all": v})),
+        3 => prop::collection::vec(flat_comparison(), 1..5).prop_map(|v| json!({"any": v})),
+        1 => tree(flat_comparison()),
+    ];
+    let rule = (
+        prop::option::weighted(0.9, condition),
+        0i32..3,
+        prop::sample::select(KINDS.to_vec()),
+    );
+    prop::collection::vec(rule, 1..12)
+        .prop_map(|rules| {
+            rules
+                .into_iter()
+                .enumerate()
+                .map(|(i, (when, priority, kind))| {
+                    let mut r = json!({"id": format!("r{i}"), "name": format!("规则{i}"), "priority": priority,
+                                       "trigger": {"type": "event", "event": kind},
+                                       "actions": [{"type": "custom", "kind": format!("a{i}")}]});
+                    if let Some(w) = when {
+                        r["when"] = w;
+                    }
+                    r
+                })
+                .collect()
+        })
+        .boxed()
+}
+
+/// A customer whose fields hold values of their kind (numbers near the literals of
+/// [`flat_comparison`]), or of any kind.
+fn any_customer() -> BoxedStrategy<Vec<(&'static str, Value)>> {
+    let near = |f: &str| match f {
+        "数量" => (-1i64..2).prop_map(Value::from).boxed(),
+        "金额" => prop::sample::select(vec![-1.0, 0.0, 0.5, 1.0, 1.5])
+            .prop_map(|d| Value::Number(Number::decimal(d).unwrap_or(Number::from(0))))
+            .boxed(),
+        _ => value_for(f),
+    };
+    let fields: Vec<BoxedStrategy<Option<(&'static str, Value)>>> = FIELDS
+        .iter()
+        .map(|f| {
+            let v = prop_oneof![3 => near(f), 1 => value()];
+            prop::option::of(v.prop_map(move |v| (*f, v))).boxed()
+        })
+        .collect();
+    fields
+        .prop_map(|v| v.into_iter().flatten().collect())
         .boxed()
 }
 
@@ -777,4 +866,36 @@ fn cascade_rule(i: usize) -> BoxedStrategy<Json> {
             r
         })
         .boxed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
+
+    /// Plain rules fire exactly when the traced evaluation (which walks each condition's
+    /// tree and reports it) says their condition holds.
+    #[test]
+    fn flat_checks_agree_with_condition_trees(
+        rules in flat_rules(),
+        customer in any_customer(),
+        kind in prop::sample::select(KINDS.to_vec()),
+    ) {
+        let e = engine(&rules, 8);
+        let record = record_of(e.schema(), &customer);
+        let state = CustomerState::new();
+        let event = Event::new(kind, "E1", base());
+        let plain = e.evaluate(&Input::new("C1", &record, &state, &event, base()));
+        let traced = e.evaluate(&Input::new("C1", &record, &state, &event, base()).explain(true));
+        let fired: Vec<&str> = traced
+            .trace
+            .iter()
+            .flatten()
+            .filter(|t| t.outcome == crm_rules::Outcome::Fired)
+            .map(|t| &*t.rule_id)
+            .collect();
+        let planned: Vec<&str> = plain.actions.iter().map(|a| &*a.rule_id).collect();
+        prop_assert_eq!(planned, fired);
+        let mut traced = traced.clone();
+        traced.trace = None;
+        prop_assert_eq!(plain.to_json(), traced.to_json());
+    }
 }

@@ -1,7 +1,7 @@
 //! Compiling authoring conditions against the schema: fields resolved to positions,
 //! literals typed by their field, every problem reported with its path.
 
-use super::{CountSpec, Node, Src, Test};
+use super::{CountSpec, Keyed, Node, Src, Test};
 use crate::compile::{join, Compiler};
 use crate::duration::Duration;
 use crate::rule::{Condition, Op, Operand};
@@ -362,9 +362,19 @@ impl<'a> Compiler<'a> {
                     }
                 }
                 match op {
-                    Op::HasTag => Test::HasTag(tags.into_iter().next().unwrap_or_default()),
-                    Op::HasAny => Test::HasAny(tags.into_boxed_slice()),
-                    _ => Test::HasAll(tags.into_boxed_slice()),
+                    Op::HasTag => {
+                        let tag = tags.into_iter().next().unwrap_or_default();
+                        let bit = crate::keys::tag_bit(&tag);
+                        Test::HasTag(tag, bit)
+                    }
+                    Op::HasAny => {
+                        let mask = tags_mask(&tags);
+                        Test::HasAny(tags.into_boxed_slice(), mask)
+                    }
+                    _ => {
+                        let mask = tags_mask(&tags);
+                        Test::HasAll(tags.into_boxed_slice(), mask)
+                    }
                 }
             }
             Op::Contains | Op::StartsWith | Op::ContainsAny => {
@@ -586,13 +596,18 @@ impl<'a> Compiler<'a> {
     }
 }
 
+/// The union of the tags' [bits](crate::keys::tag_bit).
+fn tags_mask(tags: &[String]) -> u64 {
+    tags.iter().fold(0, |m, t| m | crate::keys::tag_bit(t))
+}
+
 /// The specialized form of a test, where its literal allows one.
 fn specialize(test: Test) -> Test {
-    let text = |v: &Value| v.as_text().map(Box::<str>::from);
-    let texts = |vs: &[Value]| vs.iter().map(text).collect::<Option<Box<[Box<str>]>>>();
+    let text = |v: &Value| v.as_text().map(|t| Keyed::new(t.into()));
+    let texts = |vs: &[Value]| vs.iter().map(text).collect::<Option<Box<[Keyed]>>>();
     match test {
-        Test::Eq(Value::Text(t)) => Test::EqText(t.into_boxed_str()),
-        Test::Ne(Value::Text(t)) => Test::NeText(t.into_boxed_str()),
+        Test::Eq(Value::Text(t)) => Test::EqText(Keyed::new(t.into_boxed_str())),
+        Test::Ne(Value::Text(t)) => Test::NeText(Keyed::new(t.into_boxed_str())),
         Test::Eq(Value::Number(n)) => Test::EqNum(n),
         Test::Ne(Value::Number(n)) => Test::NeNum(n),
         Test::Lt(Value::Number(n)) => Test::LtNum(n),

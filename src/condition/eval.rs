@@ -5,6 +5,7 @@ use std::cmp::Ordering;
 use chrono::{DateTime, Utc};
 
 use super::{instant, Facts, Node, Src, Test};
+use crate::keys::same_text;
 use crate::value::Value;
 
 static ABSENT: Value = Value::Absent;
@@ -25,7 +26,7 @@ pub(crate) fn holds(node: &Node, facts: &Facts<'_>) -> bool {
         Node::All(items) => items.iter().all(|n| leaf(n, facts)),
         Node::Any(items) => items.iter().any(|n| leaf(n, facts)),
         Node::Not(inner) => !holds(inner, facts),
-        Node::Test { src, test: t } => test(t, read(src, facts), facts),
+        Node::Test { .. } => leaf(node, facts),
         Node::Count { slot, at_least } => {
             facts.counts.get(*slot as usize).copied().unwrap_or(0) >= *at_least
         }
@@ -36,24 +37,33 @@ pub(crate) fn holds(node: &Node, facts: &Facts<'_>) -> bool {
 #[inline(always)]
 fn leaf(node: &Node, facts: &Facts<'_>) -> bool {
     match node {
-        Node::Test { src, test: t } => test(t, read(src, facts), facts),
+        Node::Test { src, test: t } => {
+            by_key(src, t, facts).unwrap_or_else(|| test(t, read(src, facts), facts))
+        }
         other => holds(other, facts),
     }
 }
 
-/// Text equality: lengths first, then short texts (choice values, tags) byte by byte in
-/// line, which for the texts of a few bytes conditions compare costs less than a call or
-/// than reading words ([`crate::bytes::same`], which due-time code uses on longer names).
+/// The answer of a text or tag test when the field's key alone decides
+/// it (the key differs from the literal's, or lacks a tag's bit); `None` when the value
+/// must be read. Event attributes have no keys.
 #[inline(always)]
-fn same_text(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.len() != b.len() {
-        return false;
+fn by_key(src: &Src, t: &Test, facts: &Facts<'_>) -> Option<bool> {
+    let key = match src {
+        Src::Field(id) => facts.record.key(*id),
+        Src::Old(id) => facts.previous.unwrap_or(facts.record).key(*id),
+        Src::Event(_) => return None,
+    };
+    match t {
+        Test::EqText(l) if l.key != key => Some(false),
+        Test::NeText(l) if l.key != key => Some(true),
+        Test::InText(ls) if ls.iter().all(|l| l.key != key) => Some(false),
+        Test::NotInText(ls) if ls.iter().all(|l| l.key != key) => Some(true),
+        Test::HasTag(_, bit) if key & bit == 0 => Some(false),
+        Test::HasAny(_, mask) if key & mask == 0 => Some(false),
+        Test::HasAll(_, mask) if key & mask != *mask => Some(false),
+        _ => None,
     }
-    if a.len() <= 32 {
-        return a.iter().zip(b).all(|(x, y)| x == y);
-    }
-    a == b
 }
 
 fn ordered(v: &Value, literal: &Value, accept: fn(Ordering) -> bool) -> bool {
@@ -88,21 +98,25 @@ pub(crate) fn test(t: &Test, v: &Value, facts: &Facts<'_>) -> bool {
         Test::Between(range) => {
             ordered(v, &range.0, Ordering::is_ge) && ordered(v, &range.1, Ordering::is_le)
         }
-        Test::EqText(l) => matches!(v, Value::Text(t) if same_text(t, l)),
-        Test::NeText(l) => !matches!(v, Value::Text(t) if same_text(t, l)),
-        Test::InText(ls) => matches!(v, Value::Text(t) if ls.iter().any(|l| same_text(t, l))),
-        Test::NotInText(ls) => !matches!(v, Value::Text(t) if ls.iter().any(|l| same_text(t, l))),
+        Test::EqText(l) => matches!(v, Value::Text(t) if same_text(t, &l.text)),
+        Test::NeText(l) => !matches!(v, Value::Text(t) if same_text(t, &l.text)),
+        Test::InText(ls) => {
+            matches!(v, Value::Text(t) if ls.iter().any(|l| same_text(t, &l.text)))
+        }
+        Test::NotInText(ls) => {
+            !matches!(v, Value::Text(t) if ls.iter().any(|l| same_text(t, &l.text)))
+        }
         Test::EqNum(l) => matches!(v, Value::Number(n) if n == l),
         Test::NeNum(l) => !matches!(v, Value::Number(n) if n == l),
         Test::LtNum(l) => matches!(v, Value::Number(n) if n < l),
         Test::LteNum(l) => matches!(v, Value::Number(n) if n <= l),
         Test::GtNum(l) => matches!(v, Value::Number(n) if n > l),
         Test::GteNum(l) => matches!(v, Value::Number(n) if n >= l),
-        Test::HasTag(tag) => v.as_list().is_some_and(|l| l.iter().any(|x| x == tag)),
-        Test::HasAny(tags) => v
+        Test::HasTag(tag, _) => v.as_list().is_some_and(|l| l.iter().any(|x| x == tag)),
+        Test::HasAny(tags, _) => v
             .as_list()
             .is_some_and(|l| tags.iter().any(|t| l.contains(t))),
-        Test::HasAll(tags) => v
+        Test::HasAll(tags, _) => v
             .as_list()
             .is_some_and(|l| tags.iter().all(|t| l.contains(t))),
         Test::Contains(s) => v.as_text().is_some_and(|x| x.contains(s.as_str())),

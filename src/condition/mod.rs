@@ -4,6 +4,7 @@
 mod compile;
 pub(crate) mod eval;
 mod facts;
+pub(crate) mod flat;
 
 use chrono::{DateTime, Utc};
 
@@ -43,19 +44,22 @@ pub(crate) enum Test {
     Between(Box<(Value, Value)>),
     // Specialized forms of the above for the common literal kinds, chosen when compiling:
     // text equality by `==` (length first), numbers without the generic value dispatch.
-    EqText(Box<str>),
-    NeText(Box<str>),
-    InText(Box<[Box<str>]>),
-    NotInText(Box<[Box<str>]>),
+    EqText(Keyed),
+    NeText(Keyed),
+    InText(Box<[Keyed]>),
+    NotInText(Box<[Keyed]>),
     EqNum(Number),
     NeNum(Number),
     LtNum(Number),
     LteNum(Number),
     GtNum(Number),
     GteNum(Number),
-    HasTag(String),
-    HasAny(Box<[String]>),
-    HasAll(Box<[String]>),
+    /// The tag and its [bit](crate::keys::tag_bit).
+    HasTag(String, u64),
+    /// The tags and the union of their bits.
+    HasAny(Box<[String]>, u64),
+    /// The tags and the union of their bits.
+    HasAll(Box<[String]>, u64),
     Contains(String),
     StartsWith(String),
     ContainsAny(Box<[String]>),
@@ -67,6 +71,23 @@ pub(crate) enum Test {
     WithinLast(i64),
     /// Seconds.
     DueWithin(i64),
+}
+
+/// A text literal with its [key](crate::keys::text_key): a value whose key differs is
+/// not equal to it, found without reading the value's text.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Keyed {
+    pub text: Box<str>,
+    pub key: u64,
+}
+
+impl Keyed {
+    pub fn new(text: Box<str>) -> Keyed {
+        Keyed {
+            key: crate::keys::text_key(&text),
+            text,
+        }
+    }
 }
 
 /// A compiled condition tree.

@@ -52,7 +52,7 @@ impl Run<'_, '_> {
         let r = rule.index as u32;
         let key = self.key(r, prefix, i);
         if self.plan.actions.capacity() == 0 {
-            self.plan.actions.reserve(self.hint.clamp(1, 64));
+            self.plan.actions.reserve(self.expected_fires());
         }
         self.plan.actions.push(PlannedAction {
             rule_id: rule.id.clone(),

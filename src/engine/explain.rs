@@ -148,8 +148,8 @@ fn test_text(test: &Test) -> (&'static str, String) {
             "between",
             format!("[{}, {}]", literal(&range.0), literal(&range.1)),
         ),
-        Test::EqText(t) => ("eq", format!("{t:?}")),
-        Test::NeText(t) => ("ne", format!("{t:?}")),
+        Test::EqText(t) => ("eq", format!("{:?}", t.text)),
+        Test::NeText(t) => ("ne", format!("{:?}", t.text)),
         Test::InText(ts) | Test::NotInText(ts) => {
             let op = if matches!(test, Test::InText(_)) {
                 "in"
@@ -161,7 +161,7 @@ fn test_text(test: &Test) -> (&'static str, String) {
                 format!(
                     "[{}]",
                     ts.iter()
-                        .map(|t| format!("{t:?}"))
+                        .map(|t| format!("{:?}", t.text))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ),
@@ -173,9 +173,9 @@ fn test_text(test: &Test) -> (&'static str, String) {
         Test::LteNum(n) => ("lte", n.to_string()),
         Test::GtNum(n) => ("gt", n.to_string()),
         Test::GteNum(n) => ("gte", n.to_string()),
-        Test::HasTag(t) => ("has_tag", format!("{t:?}")),
-        Test::HasAny(ts) => ("has_any", texts(ts)),
-        Test::HasAll(ts) => ("has_all", texts(ts)),
+        Test::HasTag(t, _) => ("has_tag", format!("{t:?}")),
+        Test::HasAny(ts, _) => ("has_any", texts(ts)),
+        Test::HasAll(ts, _) => ("has_all", texts(ts)),
         Test::Contains(t) => ("contains", format!("{t:?}")),
         Test::StartsWith(t) => ("starts_with", format!("{t:?}")),
         Test::ContainsAny(ts) => ("contains_any", texts(ts)),

@@ -4,7 +4,7 @@ mod act;
 mod assign;
 mod cycles;
 mod explain;
-mod hash;
+pub(crate) mod hash;
 mod named;
 mod observe;
 mod run;
@@ -26,6 +26,7 @@ pub use explain::{ConditionTrace, Outcome, TraceEntry};
 pub use state::CustomerState;
 pub use tick::TickInput;
 
+use crate::condition::flat::{Program, Shape};
 use crate::condition::Event;
 use crate::duration::Duration;
 use crate::error::{BuildError, Problem};
@@ -40,8 +41,8 @@ use crate::scoring::{Model, Scorer};
 pub const DEFAULT_CASCADE_DEPTH: usize = 8;
 
 /// What the evaluation loop reads of a candidate rule, kept contiguous per event kind
-/// (with the condition tree cloned next to its neighbours') so that scanning the
-/// candidates of an event walks memory in order.
+/// (with its condition's checks next to its neighbours' in [`KindRules::checks`]) so
+/// that scanning the candidates of an event walks memory in order.
 #[derive(Clone, Debug)]
 pub(crate) struct Hot {
     pub rule: u32,
@@ -49,7 +50,9 @@ pub(crate) struct Hot {
     /// event filter, no state (stop condition, fire limit, cooldown, `when_becomes_true`),
     /// no scope, no group, no behaviour counts.
     pub plain: bool,
-    pub when: Option<crate::condition::Node>,
+    /// How its condition is evaluated when it is plain: by the kind's program, or by the
+    /// rule's tree.
+    pub shape: Shape,
 }
 
 /// What one event kind concerns.
@@ -57,6 +60,8 @@ pub(crate) struct Hot {
 pub(crate) struct KindRules {
     /// Its candidates' hot data, in priority order.
     pub hot: Vec<Hot>,
+    /// Its candidates' conditions as one program of flat checks.
+    pub program: Program,
     /// (rule, count slot) of the behaviour counts it feeds, in candidate order.
     pub counted: Vec<(u32, u32)>,
 }
@@ -291,14 +296,16 @@ impl EngineBuilder {
         by_event.sort_by_key(|(_, list)| list.first().copied());
         for (kind, list) in by_event {
             let at = place(kind, &mut by_kind);
-            by_kind[at].hot = list
+            let KindRules { hot, program, .. } = &mut by_kind[at];
+            *hot = list
                 .iter()
                 .map(|&r| {
                     let rule = &rules.rules[r as usize];
+                    let plain = is_plain(rule);
                     Hot {
                         rule: r,
-                        plain: is_plain(rule),
-                        when: rule.when.clone(),
+                        plain,
+                        shape: program.add(rule.when.as_ref(), plain),
                     }
                 })
                 .collect();

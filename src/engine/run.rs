@@ -4,9 +4,10 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 
+use crate::condition::flat::Shape;
 use crate::condition::{eval, Facts, Node};
 use crate::engine::explain::{explain, ConditionTrace, Outcome, TraceEntry};
-use crate::engine::{CustomerState, Engine, Input};
+use crate::engine::{CustomerState, Engine, Input, KindRules};
 use crate::plan::{CascadeLimit, FieldChange, Plan, Suppressed, Timer};
 use crate::rule::FireMode;
 use crate::ruleset::{CompiledRule, CompiledTrigger};
@@ -136,17 +137,12 @@ impl<'e, 'i> Run<'e, 'i> {
         if self.round_changes.is_empty() {
             // The common case: no field changes, candidates already in priority order, and
             // most rules have nothing to check but their condition.
-            let input = self.input;
-            for h in hot {
-                if h.plain && self.trace.is_none() {
-                    let facts = Facts::new(&self.record, input.now)
-                        .with_event(input.event)
-                        .with_previous(input.record);
-                    if h.when.as_ref().is_none_or(|n| eval::holds(n, &facts)) {
-                        self.fire(h.rule, None);
+            match kind {
+                Some(kind) if self.trace.is_none() => self.scan(kind),
+                _ => {
+                    for h in hot {
+                        self.consider(h.rule);
                     }
-                } else {
-                    self.consider(h.rule);
                 }
             }
         } else {
@@ -161,6 +157,36 @@ impl<'e, 'i> Run<'e, 'i> {
         self.cascade();
         self.observe();
         self.finish()
+    }
+
+    /// Round 0 of an event without field changes and without a trace: the candidates in
+    /// order, those with nothing to check but flat checks decided in one tight scan of
+    /// the kind's checks, the others considered one by one. A rule that fires sees the
+    /// writes of the rules fired before it.
+    fn scan(&mut self, kind: &KindRules) {
+        let input = self.input;
+        let program = &kind.program;
+        let mut pc = 0;
+        while let Some(at) = program.next(pc, &self.record) {
+            pc = program.after(at);
+            let Some(h) = kind.hot.get(at as usize) else {
+                return;
+            };
+            if !h.plain {
+                self.consider(h.rule);
+                continue;
+            }
+            if h.shape == Shape::Tree {
+                let facts = Facts::new(&self.record, input.now)
+                    .with_event(input.event)
+                    .with_previous(input.record);
+                let rule = &self.e.rules.rules[h.rule as usize];
+                if !rule.when.as_ref().is_none_or(|n| eval::holds(n, &facts)) {
+                    continue;
+                }
+            }
+            self.fire_quietly(h.rule);
+        }
     }
 
     /// Applies the event's field changes to the working record.
@@ -502,11 +528,23 @@ impl<'e, 'i> Run<'e, 'i> {
         self.fire(r, condition_trace);
     }
 
-    /// Fires a rule: records it, then plans its actions.
+    /// Fires a rule: records it, plans its actions, and traces it with its condition.
     fn fire(&mut self, r: u32, condition: Option<ConditionTrace>) {
+        let overridden_before = self.plan.overridden.len();
+        self.fire_quietly(r);
+        if let Some(trace) = &mut self.trace {
+            let rule = &self.e.rules.rules[r as usize];
+            let mut t = entry(rule, self.round, Outcome::Fired, condition);
+            t.overridden = self.plan.overridden[overridden_before..].to_vec();
+            trace.push(t);
+        }
+    }
+
+    /// Fires a rule without tracing it: records it, then plans its actions.
+    fn fire_quietly(&mut self, r: u32) {
         let rule = &self.e.rules.rules[r as usize];
         if self.fired.capacity() == 0 {
-            self.fired.reserve(self.hint.clamp(4, 64));
+            self.fired.reserve(self.expected_fires());
         }
         self.fired.push(r);
         if rule.max_fires.is_some() || rule.cooldown.is_some() {
@@ -517,13 +555,13 @@ impl<'e, 'i> Run<'e, 'i> {
                 s.last_fired = Some(now);
             }
         }
-        let overridden_before = self.plan.overridden.len();
         self.actions(r, &rule.actions, "");
-        if let Some(trace) = &mut self.trace {
-            let mut t = entry(rule, self.round, Outcome::Fired, condition);
-            t.overridden = self.plan.overridden[overridden_before..].to_vec();
-            trace.push(t);
-        }
+    }
+
+    /// A guess, from the candidate count, of how many rules fire once one does: room for
+    /// the lists that grow with them, reserved once.
+    pub(crate) fn expected_fires(&self) -> usize {
+        (self.hint / 4).clamp(4, 32)
     }
 
     /// Marks a rule stopped for the customer and cancels its timers and sequences.

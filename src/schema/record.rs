@@ -22,17 +22,33 @@ static ABSENT: Value = Value::Absent;
 /// assert!(record.get(budget).is_absent());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Default)]
 pub struct Record {
     values: Vec<Value>,
+    /// Each value's [key](Value::key), kept with it: conditions compare keys first, and
+    /// read a text only when its key matches.
+    keys: Vec<u64>,
+}
+
+impl PartialEq for Record {
+    fn eq(&self, other: &Record) -> bool {
+        // The keys follow from the values.
+        self.values == other.values
+    }
+}
+
+impl std::fmt::Debug for Record {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Record")
+            .field("values", &self.values)
+            .finish()
+    }
 }
 
 impl Record {
     /// A record of `schema` with every field absent.
     pub fn new(schema: &Schema) -> Record {
-        Record {
-            values: vec![Value::Absent; schema.fields().len()],
-        }
+        Record::absent(schema.fields().len())
     }
 
     /// A record with every one of `n` fields absent, written directly (no cloning of an
@@ -41,6 +57,7 @@ impl Record {
     pub(crate) fn absent(n: usize) -> Record {
         Record {
             values: std::iter::repeat_with(|| Value::Absent).take(n).collect(),
+            keys: vec![0; n],
         }
     }
 
@@ -55,8 +72,16 @@ impl Record {
         let i = id.index();
         if i >= self.values.len() {
             self.values.resize(i + 1, Value::Absent);
+            self.keys.resize(i + 1, 0);
         }
+        self.keys[i] = value.key();
         std::mem::replace(&mut self.values[i], value)
+    }
+
+    /// The [key](Value::key) of a field's value (0 past the record's end).
+    #[inline]
+    pub(crate) fn key(&self, id: FieldId) -> u64 {
+        self.keys.get(id.index()).copied().unwrap_or(0)
     }
 
     /// Every value, in schema order.

@@ -1,0 +1,279 @@
+//! Conditions flattened for the evaluation loop. The common shape of a rule's condition,
+//! comparisons of customer fields with text, tag and integer literals under one `all` or
+//! `any`, is compiled to small checks, and the checks of all the candidates of an event
+//! kind form one [`Program`]: each check says where to go when it holds and when it does
+//! not (the next check, the next candidate, or "stop at this candidate"). Scanning the
+//! candidates of an event is then one tight loop over checks in memory order that
+//! compares keys and integers in line and touches a text only when its key matches.
+//! Every other condition keeps its tree ([`Shape::Tree`]); both give the same answer.
+
+use std::cmp::Ordering;
+
+use super::{Keyed, Node, Src, Test};
+use crate::keys::{key_bit, same_text};
+use crate::schema::{FieldId, Record};
+use crate::value::{Number, Value};
+
+/// A jump target that stops the scan at a candidate (its index in the low bits).
+const STOP: u32 = 1 << 31;
+
+/// One comparison of a customer field, as it is now, with a literal, and where the scan
+/// goes next.
+#[derive(Clone, Debug, PartialEq)]
+struct Check {
+    field: FieldId,
+    op: CheckOp,
+    /// How many texts an `in` list has.
+    len: u16,
+    /// The literal's place in the texts (text and tag comparisons).
+    at: u32,
+    /// The literal: a text's key, the union of an `in` list's [key bits](key_bit), a
+    /// tag's bit, or the integer (as its bits).
+    lit: u64,
+    /// Where to go when the check holds, and when it does not: a check's index, or
+    /// [`STOP`] with a candidate's.
+    yes: u32,
+    no: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum CheckOp {
+    /// Holds without reading anything: a candidate the caller decides.
+    Stop,
+    TextEq,
+    TextNe,
+    TextIn,
+    TextNotIn,
+    HasTag,
+    IntEq,
+    IntNe,
+    IntLt,
+    IntLte,
+    IntGt,
+    IntGte,
+}
+
+/// How a candidate's condition is evaluated.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Shape {
+    /// By the program: when the scan stops at the candidate, its condition holds.
+    Flat,
+    /// By its tree, which the caller evaluates when the scan stops at the candidate.
+    Tree,
+}
+
+/// The candidates of an event kind, in order, their conditions as one program of checks.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Program {
+    checks: Vec<Check>,
+    texts: Vec<Keyed>,
+    /// Each candidate's first check.
+    first: Vec<u32>,
+}
+
+impl Program {
+    /// Adds the next candidate. With `decide` false (a rule with more to check than its
+    /// condition), or a condition with no flat form, the scan always stops at it and the
+    /// caller decides; else the scan stops at it only when its condition holds.
+    pub fn add(&mut self, condition: Option<&Node>, decide: bool) -> Shape {
+        let candidate = self.first.len() as u32;
+        let (start, texts) = (self.checks.len(), self.texts.len());
+        self.first.push(start as u32);
+        let stop = STOP | candidate;
+        if decide && self.flatten(condition, stop) {
+            return Shape::Flat;
+        }
+        self.checks.truncate(start);
+        self.texts.truncate(texts);
+        self.checks.push(Check {
+            field: FieldId(0),
+            op: CheckOp::Stop,
+            len: 0,
+            at: 0,
+            lit: 0,
+            yes: stop,
+            no: stop,
+        });
+        if condition.is_some() && decide {
+            Shape::Tree
+        } else {
+            Shape::Flat
+        }
+    }
+
+    /// Appends the checks of a condition, jumping to `stop` when it holds and to the next
+    /// candidate when not; false when it has no flat form.
+    fn flatten(&mut self, condition: Option<&Node>, stop: u32) -> bool {
+        let Some(node) = condition else {
+            return false;
+        };
+        let (items, any) = match node {
+            Node::All(items) => (&items[..], false),
+            Node::Any(items) => (&items[..], true),
+            Node::Test { .. } => (std::slice::from_ref(node), false),
+            _ => return false,
+        };
+        let start = self.checks.len();
+        let end = (start + items.len()) as u32;
+        for (i, item) in items.iter().enumerate() {
+            let next = (start + i + 1) as u32;
+            let last = next == end;
+            let (yes, no) = match (any, last) {
+                (false, false) => (next, end),
+                (false, true) => (stop, end),
+                (true, false) => (stop, next),
+                (true, true) => (stop, end),
+            };
+            if self.push(item, yes, no).is_none() {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Appends the check for one comparison; `None` when it has none.
+    fn push(&mut self, node: &Node, yes: u32, no: u32) -> Option<()> {
+        let Node::Test {
+            src: Src::Field(field),
+            test,
+        } = node
+        else {
+            return None;
+        };
+        let at = self.texts.len() as u32;
+        let mut len = 0;
+        let (op, lit) = match test {
+            Test::EqText(l) | Test::NeText(l) => {
+                self.texts.push(l.clone());
+                let op = if matches!(test, Test::EqText(_)) {
+                    CheckOp::TextEq
+                } else {
+                    CheckOp::TextNe
+                };
+                (op, l.key)
+            }
+            Test::InText(ls) | Test::NotInText(ls) => {
+                len = u16::try_from(ls.len()).ok()?;
+                self.texts.extend(ls.iter().cloned());
+                let op = if matches!(test, Test::InText(_)) {
+                    CheckOp::TextIn
+                } else {
+                    CheckOp::TextNotIn
+                };
+                (op, ls.iter().fold(0, |m, l| m | key_bit(l.key)))
+            }
+            Test::HasTag(tag, bit) => {
+                self.texts.push(Keyed::new(tag.as_str().into()));
+                (CheckOp::HasTag, *bit)
+            }
+            Test::EqNum(n) => (CheckOp::IntEq, int_literal(*n)?),
+            Test::NeNum(n) => (CheckOp::IntNe, int_literal(*n)?),
+            Test::LtNum(n) => (CheckOp::IntLt, int_literal(*n)?),
+            Test::LteNum(n) => (CheckOp::IntLte, int_literal(*n)?),
+            Test::GtNum(n) => (CheckOp::IntGt, int_literal(*n)?),
+            Test::GteNum(n) => (CheckOp::IntGte, int_literal(*n)?),
+            _ => return None,
+        };
+        self.checks.push(Check {
+            field: *field,
+            op,
+            len,
+            at,
+            lit,
+            yes,
+            no,
+        });
+        Some(())
+    }
+
+    /// The first check of the candidate after `candidate` (the end after the last).
+    #[inline]
+    pub fn after(&self, candidate: u32) -> usize {
+        self.first
+            .get(candidate as usize + 1)
+            .map_or(self.checks.len(), |&f| f as usize)
+    }
+
+    /// Runs the program from check `pc` on a record: the candidate it stops at, or `None`
+    /// when it runs off the end.
+    #[inline(never)]
+    pub fn next(&self, mut pc: usize, record: &Record) -> Option<u32> {
+        while let Some(c) = self.checks.get(pc) {
+            let to = if self.check(c, record) { c.yes } else { c.no };
+            if to & STOP != 0 {
+                return Some(to & !STOP);
+            }
+            pc = to as usize;
+        }
+        None
+    }
+
+    /// Whether one check holds: the same answer as the test it was made from.
+    #[inline(always)]
+    fn check(&self, c: &Check, record: &Record) -> bool {
+        let key = record.key(c.field);
+        let lit = c.lit as i64;
+        match c.op {
+            CheckOp::Stop => true,
+            CheckOp::TextEq => key == c.lit && self.text_is(record.get(c.field), c.at),
+            CheckOp::TextNe => !(key == c.lit && self.text_is(record.get(c.field), c.at)),
+            CheckOp::TextIn => key_bit(key) & c.lit != 0 && self.in_texts(c, key, record),
+            CheckOp::TextNotIn => !(key_bit(key) & c.lit != 0 && self.in_texts(c, key, record)),
+            CheckOp::HasTag => {
+                key & c.lit != 0
+                    && self.texts.get(c.at as usize).is_some_and(|tag| {
+                        record
+                            .get(c.field)
+                            .as_list()
+                            .is_some_and(|l| l.iter().any(|x| same_text(x, &tag.text)))
+                    })
+            }
+            CheckOp::IntEq => int(record.get(c.field), lit).is_some_and(Ordering::is_eq),
+            CheckOp::IntNe => !int(record.get(c.field), lit).is_some_and(Ordering::is_eq),
+            CheckOp::IntLt => int(record.get(c.field), lit).is_some_and(Ordering::is_lt),
+            CheckOp::IntLte => int(record.get(c.field), lit).is_some_and(Ordering::is_le),
+            CheckOp::IntGt => int(record.get(c.field), lit).is_some_and(Ordering::is_gt),
+            CheckOp::IntGte => int(record.get(c.field), lit).is_some_and(Ordering::is_ge),
+        }
+    }
+
+    /// Whether the field's value is one of an `in` list's texts.
+    #[inline(always)]
+    fn in_texts(&self, c: &Check, key: u64, record: &Record) -> bool {
+        let at = c.at as usize;
+        self.texts
+            .get(at..at + usize::from(c.len))
+            .unwrap_or_default()
+            .iter()
+            .any(|l| l.key == key && is_text(record.get(c.field), &l.text))
+    }
+
+    #[inline(always)]
+    fn text_is(&self, v: &Value, at: u32) -> bool {
+        self.texts
+            .get(at as usize)
+            .is_some_and(|l| is_text(v, &l.text))
+    }
+}
+
+/// An integer literal's bits; `None` for a decimal (which has no flat form).
+fn int_literal(n: Number) -> Option<u64> {
+    n.int().map(|i| i as u64)
+}
+
+#[inline(always)]
+fn is_text(v: &Value, text: &str) -> bool {
+    matches!(v, Value::Text(t) if same_text(t, text))
+}
+
+/// How a value compares with an integer; `None` when it is not a number.
+#[inline(always)]
+fn int(v: &Value, lit: i64) -> Option<Ordering> {
+    match v {
+        Value::Number(n) => Some(match n.int() {
+            Some(i) => i.cmp(&lit),
+            None => n.cmp(&Number::from(lit)),
+        }),
+        _ => None,
+    }
+}
