@@ -11,10 +11,22 @@ pub(crate) fn text_key(s: &str) -> u64 {
     let mut h = (bytes.len() as u64).wrapping_mul(SEED);
     let mut chunks = bytes.chunks_exact(8);
     for c in &mut chunks {
-        h = (h.rotate_left(5) ^ crate::bytes::word(c)).wrapping_mul(SEED);
+        h = (h.rotate_left(5) ^ load8(c, 0)).wrapping_mul(SEED);
     }
-    h = (h.rotate_left(5) ^ crate::bytes::word(chunks.remainder())).wrapping_mul(SEED);
+    h = (h.rotate_left(5) ^ tail(chunks.remainder())).wrapping_mul(SEED);
     crate::engine::hash::mix(h) | 1
+}
+
+/// The last 0 to 7 bytes of a text as one word, in at most two loads: every byte is
+/// read, so for a given length different tails give different words.
+#[inline(always)]
+pub(crate) fn tail(r: &[u8]) -> u64 {
+    let m = r.len();
+    match m {
+        0 => 0,
+        1..=3 => u64::from(r[0]) | u64::from(r[m / 2]) << 8 | u64::from(r[m - 1]) << 16,
+        _ => u64::from(load4(r, 0)) | u64::from(load4(r, m - 4)) << 32,
+    }
 }
 
 /// One of 64 bits for a key, from its top bits. A list keeps the union of its members'
@@ -56,7 +68,7 @@ fn load4(s: &[u8], at: usize) -> u32 {
 }
 
 #[inline(always)]
-fn load8(s: &[u8], at: usize) -> u64 {
+pub(crate) fn load8(s: &[u8], at: usize) -> u64 {
     s.get(at..at + 8)
         .and_then(|w| <[u8; 8]>::try_from(w).ok())
         .map_or(0, u64::from_le_bytes)

@@ -5,6 +5,8 @@ mod assign;
 mod cycles;
 mod explain;
 pub(crate) mod hash;
+mod inline;
+mod kinds;
 mod named;
 mod observe;
 mod run;
@@ -36,6 +38,7 @@ use crate::rule::RuleSet;
 use crate::ruleset::CompiledRules;
 use crate::schema::{Record, Schema};
 use crate::scoring::{Model, Scorer};
+use kinds::KindIndex;
 
 /// The default limit on cascade rounds (field changes made by rules, followed breadth-first).
 pub const DEFAULT_CASCADE_DEPTH: usize = 8;
@@ -281,15 +284,14 @@ impl EngineBuilder {
             }
         };
         let warnings = cycles::find(&rules, &self.schema);
-        let mut kinds: hash::FastMap<Box<str>, u32> = hash::FastMap::default();
+        let mut kinds = KindIndex::default();
         let mut by_kind: Vec<KindRules> = Vec::new();
         let mut place = |kind: &str, by_kind: &mut Vec<KindRules>| -> usize {
-            let next = by_kind.len() as u32;
-            let at = *kinds.entry(kind.into()).or_insert(next);
-            if at == next {
+            let at = kinds.place(kind) as usize;
+            if at == by_kind.len() {
                 by_kind.push(KindRules::default());
             }
-            at as usize
+            at
         };
         // In a fixed order (the rules' first mention), so that building is deterministic.
         let mut by_event: Vec<(&String, &Vec<u32>)> = rules.by_event.iter().collect();
@@ -503,7 +505,7 @@ pub struct Engine {
     cascade_depth: usize,
     warnings: Vec<Warning>,
     /// Event kind → its place in `by_kind`: one lookup per event.
-    kinds: hash::FastMap<Box<str>, u32>,
+    kinds: KindIndex,
     /// Per event kind: its candidates and the behaviour counts it feeds.
     by_kind: Vec<KindRules>,
     /// Per rule, the state key of each count slot.
@@ -534,12 +536,9 @@ impl Engine {
     /// What an event kind concerns, if any rule listens to it or counts it.
     #[inline]
     pub(crate) fn kind(&self, kind: &str) -> Option<&KindRules> {
-        if self.by_kind.is_empty() {
-            return None;
-        }
         self.kinds
             .get(kind)
-            .and_then(|&at| self.by_kind.get(at as usize))
+            .and_then(|at| self.by_kind.get(at as usize))
     }
 
     /// The schema.
@@ -561,22 +560,22 @@ impl Engine {
     /// the input (an unknown field in the event's changes) are skipped and listed in
     /// [`Plan::warnings`]; an event that matches nothing gives an empty plan.
     pub fn evaluate(&self, input: &Input<'_>) -> Plan {
-        if self.concerns_nothing(input) {
+        let kind = self.kind(&input.event.kind);
+        if kind.is_none() && self.quiet(input) {
             return Plan::default();
         }
-        run::Run::new(self, input).event()
+        run::Run::new(self, input).event(kind)
     }
 
-    /// Whether an event can change nothing: no rule listens to or counts its kind, it
+    /// Whether an event of a kind no rule listens to or counts can change nothing: it
     /// changes no field, no model scores, nothing is timed and no sequence runs. Then the
     /// plan is empty without evaluating anything.
-    fn concerns_nothing(&self, input: &Input<'_>) -> bool {
+    fn quiet(&self, input: &Input<'_>) -> bool {
         !input.explain
             && input.event.changes.is_empty()
             && self.scorers.is_empty()
             && self.timing.is_idle()
             && input.state.sequences.is_empty()
-            && self.kind(&input.event.kind).is_none()
     }
 }
 

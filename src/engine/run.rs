@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::condition::flat::Shape;
 use crate::condition::{eval, Facts, Node};
 use crate::engine::explain::{explain, ConditionTrace, Outcome, TraceEntry};
+use crate::engine::inline::InlineList;
 use crate::engine::{CustomerState, Engine, Input, KindRules};
 use crate::plan::{CascadeLimit, FieldChange, Plan, Suppressed, Timer};
 use crate::rule::FireMode;
@@ -24,7 +25,7 @@ pub(crate) struct Run<'e, 'i> {
     pub state: Option<CustomerState>,
     pub plan: Plan,
     /// Rules fired in this evaluation.
-    pub fired: Vec<u32>,
+    pub fired: InlineList<u32, 16>,
     /// Exclusive groups that fired, with the rule that fired for each.
     group_winners: Vec<(u32, u32)>,
     /// The rule whose `set_field`/`assign_owner` first wrote each field.
@@ -62,7 +63,7 @@ impl<'e, 'i> Run<'e, 'i> {
             record: Cow::Borrowed(input.record),
             state: None,
             plan: Plan::default(),
-            fired: Vec::new(),
+            fired: InlineList::default(),
             group_winners: Vec::new(),
             writers: Vec::new(),
             touched: Vec::new(),
@@ -121,10 +122,9 @@ impl<'e, 'i> Run<'e, 'i> {
         }
     }
 
-    /// Evaluates the event and returns the plan.
-    pub fn event(mut self) -> Plan {
+    /// Evaluates the event, of the given kind's rules, and returns the plan.
+    pub fn event(mut self, kind: Option<&'e KindRules>) -> Plan {
         let e = self.e;
-        let kind = e.kind(&self.input.event.kind);
         self.apply_event_changes();
         if let Some(kind) = kind {
             self.record_counts(&kind.counted);
@@ -270,17 +270,11 @@ impl<'e, 'i> Run<'e, 'i> {
             let since = spec.within.before(now);
             ts.iter().filter(|t| **t >= since && **t <= now).count() as u32
         };
-        let slots = rule.counts.iter().zip(&self.e.count_keys[r as usize]);
-        let mut out = Counts::default();
-        if rule.counts.len() <= out.small.len() {
-            for (place, c) in out.small.iter_mut().zip(slots) {
-                *place = count(c);
-            }
-            out.len = rule.counts.len();
-        } else {
-            out.more = slots.map(count).collect();
-        }
-        out
+        rule.counts
+            .iter()
+            .zip(&self.e.count_keys[r as usize])
+            .map(count)
+            .collect()
     }
 
     /// Rules triggered by the current round's field changes; with a trace on, the rules
@@ -543,9 +537,6 @@ impl<'e, 'i> Run<'e, 'i> {
     /// Fires a rule without tracing it: records it, then plans its actions.
     fn fire_quietly(&mut self, r: u32) {
         let rule = &self.e.rules.rules[r as usize];
-        if self.fired.capacity() == 0 {
-            self.fired.reserve(self.expected_fires());
-        }
         self.fired.push(r);
         if rule.max_fires.is_some() || rule.cooldown.is_some() {
             let now = self.now;
@@ -632,22 +623,7 @@ impl<'e, 'i> Run<'e, 'i> {
 }
 
 /// A rule's behaviour counts at a time, in line for up to eight (no allocation).
-#[derive(Default)]
-pub(crate) struct Counts {
-    small: [u32; 8],
-    len: usize,
-    more: Vec<u32>,
-}
-
-impl Counts {
-    pub fn as_slice(&self) -> &[u32] {
-        if self.more.is_empty() {
-            &self.small[..self.len]
-        } else {
-            &self.more
-        }
-    }
-}
+pub(crate) type Counts = InlineList<u32, 8>;
 
 /// The local calendar day of an instant.
 fn local_day(zone: chrono_tz::Tz, t: DateTime<Utc>) -> chrono::NaiveDate {
