@@ -162,305 +162,326 @@ impl Run<'_, '_> {
 
     /// Plans actions of rule `r`; `prefix` places nested actions (`1/variant:B/`).
     pub(crate) fn actions(&mut self, r: u32, actions: &[CompiledAction], prefix: &str) {
+        for (i, action) in actions.iter().enumerate() {
+            match action {
+                // Nothing to resolve: planned in line, without the set-up the others need.
+                CompiledAction::Custom { kind, payload } => {
+                    let rule = &self.e.rules.rules[r as usize];
+                    self.custom(rule, (prefix, i), kind, payload);
+                }
+                other => self.action(r, other, (prefix, i)),
+            }
+        }
+    }
+
+    /// Plans a host-defined action.
+    #[inline(always)]
+    fn custom(
+        &mut self,
+        rule: &CompiledRule,
+        path: (&str, usize),
+        kind: &Arc<str>,
+        payload: &Arc<serde_json::Value>,
+    ) {
+        let resolved = ResolvedAction::Custom {
+            kind: Arc::clone(kind),
+            payload: Arc::clone(payload),
+        };
+        self.push(rule, path, resolved);
+    }
+
+    /// Plans one action of rule `r` at `path` (its place among the rule's actions).
+    #[inline(never)]
+    fn action(&mut self, r: u32, action: &CompiledAction, path: (&str, usize)) {
         let e = self.e;
         let rule = &e.rules.rules[r as usize];
-        for (i, action) in actions.iter().enumerate() {
-            let path = (prefix, i);
-            match action {
-                CompiledAction::SetField { field, value } => {
-                    let v = match value {
-                        SetValue::Literal(v) => v.clone(),
-                        SetValue::FromNow(d) => {
-                            let at = self.due(*d);
-                            match e.schema.field(*field).map(|f| f.field_type.kind()) {
-                                Some(ValueKind::Date) => Value::Date(
-                                    local(e.rules.time_zone, at)
-                                        .map_or_else(|| at.date_naive(), |l| l.date()),
-                                ),
-                                _ => Value::DateTime(at),
-                            }
+        let (prefix, i) = path;
+        match action {
+            CompiledAction::SetField { field, value } => {
+                let v = match value {
+                    SetValue::Literal(v) => v.clone(),
+                    SetValue::FromNow(d) => {
+                        let at = self.due(*d);
+                        match e.schema.field(*field).map(|f| f.field_type.kind()) {
+                            Some(ValueKind::Date) => Value::Date(
+                                local(e.rules.time_zone, at)
+                                    .map_or_else(|| at.date_naive(), |l| l.date()),
+                            ),
+                            _ => Value::DateTime(at),
                         }
-                        SetValue::FromEvent(name) => {
-                            let v = self.input.event.get(name);
-                            let kind = e.schema.field(*field).map(|f| f.field_type.kind());
-                            if kind.is_some_and(|k| !crate::schema::is_of_kind(k, v)) {
-                                self.plan.warnings.push(format!(
-                                    "rule {}: event attribute {name:?} is {}, not a value for {}: skipped",
-                                    rule.id,
-                                    v.kind_name(),
-                                    self.field_name(*field)
-                                ));
-                                continue;
-                            }
-                            v.clone()
-                        }
-                    };
-                    if self.write(r, *field, v.clone()) {
-                        let field = self.field_name(*field);
-                        self.push(rule, path, ResolvedAction::SetField { field, value: v });
                     }
+                    SetValue::FromEvent(name) => {
+                        let v = self.input.event.get(name);
+                        let kind = e.schema.field(*field).map(|f| f.field_type.kind());
+                        if kind.is_some_and(|k| !crate::schema::is_of_kind(k, v)) {
+                            self.plan.warnings.push(format!(
+                                "rule {}: event attribute {name:?} is {}, not a value for {}: skipped",
+                                rule.id,
+                                v.kind_name(),
+                                self.field_name(*field)
+                            ));
+                            return;
+                        }
+                        v.clone()
+                    }
+                };
+                if self.write(r, *field, v.clone()) {
+                    let field = self.field_name(*field);
+                    self.push(rule, path, ResolvedAction::SetField { field, value: v });
                 }
-                CompiledAction::Increment {
-                    field,
-                    by,
-                    by_event,
-                } => {
-                    let by = match by_event {
-                        None => *by,
-                        Some(name) => match self.input.event.get(name) {
-                            Value::Number(n) => *n,
-                            Value::Absent => continue,
-                            other => {
-                                self.plan.warnings.push(format!(
-                                    "rule {}: event attribute {name:?} is {}, not a number: skipped",
-                                    rule.id,
-                                    other.kind_name()
-                                ));
-                                continue;
-                            }
-                        },
-                    };
-                    let current = self
-                        .record
-                        .get(*field)
-                        .as_number()
-                        .unwrap_or(crate::value::Number::from(0));
-                    let Some(sum) = current.checked_add(by) else {
-                        self.plan.warnings.push(format!(
-                            "rule {}: {} + {by} is out of range: skipped",
-                            rule.id,
-                            self.field_name(*field)
-                        ));
-                        continue;
-                    };
-                    self.set(*field, Value::Number(sum));
+            }
+            CompiledAction::Increment {
+                field,
+                by,
+                by_event,
+            } => {
+                let by = match by_event {
+                    None => *by,
+                    Some(name) => match self.input.event.get(name) {
+                        Value::Number(n) => *n,
+                        Value::Absent => return,
+                        other => {
+                            self.plan.warnings.push(format!(
+                                "rule {}: event attribute {name:?} is {}, not a number: skipped",
+                                rule.id,
+                                other.kind_name()
+                            ));
+                            return;
+                        }
+                    },
+                };
+                let current = self
+                    .record
+                    .get(*field)
+                    .as_number()
+                    .unwrap_or(crate::value::Number::from(0));
+                let Some(sum) = current.checked_add(by) else {
+                    self.plan.warnings.push(format!(
+                        "rule {}: {} + {by} is out of range: skipped",
+                        rule.id,
+                        self.field_name(*field)
+                    ));
+                    return;
+                };
+                self.set(*field, Value::Number(sum));
+                let field = self.field_name(*field);
+                self.push(
+                    rule,
+                    path,
+                    ResolvedAction::Increment {
+                        field,
+                        by: Value::Number(by),
+                        value: Value::Number(sum),
+                    },
+                );
+            }
+            CompiledAction::AddTag { field, tag } | CompiledAction::RemoveTag { field, tag } => {
+                let add = matches!(action, CompiledAction::AddTag { .. });
+                let mut list = self
+                    .record
+                    .get(*field)
+                    .as_list()
+                    .map(<[String]>::to_vec)
+                    .unwrap_or_default();
+                let had = list.contains(tag);
+                if add && !had {
+                    list.push(tag.clone());
+                } else if !add && had {
+                    list.retain(|t| t != tag);
+                }
+                if add != had {
+                    self.set(*field, Value::List(list));
+                }
+                let (field, tag) = (self.field_name(*field), tag.clone());
+                let resolved = if add {
+                    ResolvedAction::AddTag { field, tag }
+                } else {
+                    ResolvedAction::RemoveTag { field, tag }
+                };
+                self.push(rule, path, resolved);
+            }
+            CompiledAction::AssignOwner { field, strategy } => {
+                let Some((user, how)) = self.assign(strategy) else {
+                    return;
+                };
+                if self.write(r, *field, Value::Text(user.clone())) {
                     let field = self.field_name(*field);
                     self.push(
                         rule,
                         path,
-                        ResolvedAction::Increment {
+                        ResolvedAction::AssignOwner {
                             field,
-                            by: Value::Number(by),
-                            value: Value::Number(sum),
+                            user,
+                            strategy: how,
                         },
                     );
-                }
-                CompiledAction::AddTag { field, tag }
-                | CompiledAction::RemoveTag { field, tag } => {
-                    let add = matches!(action, CompiledAction::AddTag { .. });
-                    let mut list = self
-                        .record
-                        .get(*field)
-                        .as_list()
-                        .map(<[String]>::to_vec)
-                        .unwrap_or_default();
-                    let had = list.contains(tag);
-                    if add && !had {
-                        list.push(tag.clone());
-                    } else if !add && had {
-                        list.retain(|t| t != tag);
-                    }
-                    if add != had {
-                        self.set(*field, Value::List(list));
-                    }
-                    let (field, tag) = (self.field_name(*field), tag.clone());
-                    let resolved = if add {
-                        ResolvedAction::AddTag { field, tag }
-                    } else {
-                        ResolvedAction::RemoveTag { field, tag }
-                    };
-                    self.push(rule, path, resolved);
-                }
-                CompiledAction::AssignOwner { field, strategy } => {
-                    let Some((user, how)) = self.assign(strategy) else {
-                        continue;
-                    };
-                    if self.write(r, *field, Value::Text(user.clone())) {
-                        let field = self.field_name(*field);
-                        self.push(
-                            rule,
-                            path,
-                            ResolvedAction::AssignOwner {
-                                field,
-                                user,
-                                strategy: how,
-                            },
-                        );
-                    }
-                }
-                CompiledAction::CreateTask {
-                    title,
-                    description,
-                    assignee,
-                    due_in,
-                    priority,
-                    window,
-                } => {
-                    // A due time outside the window moves to the next allowed instant.
-                    let due = due_in.map(|d| self.due(d)).map(|due| {
-                        window
-                            .as_ref()
-                            .and_then(|w| window::next_allowed(w, due))
-                            .unwrap_or(due)
-                    });
-                    let resolved = ResolvedAction::CreateTask {
-                        title: title.render(&self.record),
-                        description: description.as_ref().map(|d| d.render(&self.record)),
-                        assignee: self.recipient(assignee),
-                        due,
-                        priority: *priority,
-                    };
-                    let not_before = self.not_before(window.as_ref());
-                    self.push_at(rule, path, resolved, not_before);
-                }
-                CompiledAction::Notify {
-                    channel,
-                    to,
-                    cc,
-                    subject,
-                    template,
-                    window,
-                } => {
-                    let resolved = ResolvedAction::Notify {
-                        channel: channel.clone(),
-                        to: to.iter().map(|r| self.recipient(r)).collect(),
-                        cc: cc.iter().map(|r| self.recipient(r)).collect(),
-                        subject: subject.as_ref().map(|s| s.render(&self.record)),
-                        message: template.render(&self.record),
-                    };
-                    let not_before = self.not_before(window.as_ref());
-                    self.push_at(rule, path, resolved, not_before);
-                }
-                CompiledAction::Sync { target, mapping } => {
-                    let fields = mapping
-                        .iter()
-                        .map(|(field, to)| {
-                            let def = e.schema.field(*field);
-                            let masked = def.is_some_and(|d| d.sensitive);
-                            let v = self.record.get(*field);
-                            SyncField {
-                                field: self.field_name(*field),
-                                target: to.clone(),
-                                value: if masked {
-                                    Value::Text(crate::schema::mask(v))
-                                } else {
-                                    v.clone()
-                                },
-                                masked,
-                            }
-                        })
-                        .collect();
-                    self.push(
-                        rule,
-                        path,
-                        ResolvedAction::Sync {
-                            target: target.clone(),
-                            fields,
-                        },
-                    );
-                }
-                CompiledAction::RequestApproval {
-                    field,
-                    value,
-                    approver,
-                    reason,
-                } => {
-                    let resolved = ResolvedAction::RequestApproval {
-                        field: self.field_name(*field),
-                        value: value.clone(),
-                        approver: self.recipient(approver),
-                        reason: reason.as_ref().map(|t| t.render(&self.record)),
-                    };
-                    self.push(rule, path, resolved);
-                }
-                CompiledAction::StartSequence {
-                    sequence,
-                    steps,
-                    stop_when: _,
-                } => {
-                    let Some(first) = steps.first() else { continue };
-                    let now = self.now;
-                    // `after` counted on the local calendar and clock of the rule set's
-                    // time zone, then `at` on the day reached (see `Engine::tick`).
-                    let due =
-                        relative::after(now, first.after.as_seconds(), first.at, e.timing.zone)
-                            .unwrap_or_else(|| self.due(first.after));
-                    self.state_mut().sequences.insert(
-                        sequence.clone(),
-                        SequenceState {
-                            rule: rule.id.to_string(),
-                            step: 0,
-                            due,
-                            since: now,
-                        },
-                    );
-                    self.plan.timers.push(Timer::Set {
-                        key: format!("seq:{sequence}"),
-                        at: due,
-                    });
-                    self.push(
-                        rule,
-                        path,
-                        ResolvedAction::StartSequence {
-                            sequence: sequence.clone(),
-                            first_due: due,
-                        },
-                    );
-                }
-                CompiledAction::AbSplit {
-                    experiment,
-                    variants,
-                } => {
-                    let chosen = match self.state().experiments.get(experiment) {
-                        Some(name) => variants.iter().position(|v| &v.name == name),
-                        None => None,
-                    };
-                    let index = chosen.unwrap_or_else(|| {
-                        let total: u64 = variants.iter().map(|v| u64::from(v.weight)).sum();
-                        let mut b = hash::bucket(
-                            &[self.input.customer_id.as_bytes(), experiment.as_bytes()],
-                            total,
-                        );
-                        variants
-                            .iter()
-                            .position(|v| {
-                                let w = u64::from(v.weight);
-                                if b < w {
-                                    true
-                                } else {
-                                    b -= w;
-                                    false
-                                }
-                            })
-                            .unwrap_or(0)
-                    });
-                    let Some(variant) = variants.get(index) else {
-                        continue;
-                    };
-                    if chosen.is_none() {
-                        self.state_mut()
-                            .experiments
-                            .insert(experiment.clone(), variant.name.clone());
-                    }
-                    self.push(
-                        rule,
-                        path,
-                        ResolvedAction::AbSplit {
-                            experiment: experiment.clone(),
-                            variant: variant.name.clone(),
-                        },
-                    );
-                    let nested = format!("{prefix}{i}/variant:{}/", variant.name);
-                    self.actions(r, &variant.actions, &nested);
-                }
-                CompiledAction::Custom { kind, payload } => {
-                    let resolved = ResolvedAction::Custom {
-                        kind: Arc::clone(kind),
-                        payload: Arc::clone(payload),
-                    };
-                    self.push(rule, path, resolved);
                 }
             }
+            CompiledAction::CreateTask {
+                title,
+                description,
+                assignee,
+                due_in,
+                priority,
+                window,
+            } => {
+                // A due time outside the window moves to the next allowed instant.
+                let due = due_in.map(|d| self.due(d)).map(|due| {
+                    window
+                        .as_ref()
+                        .and_then(|w| window::next_allowed(w, due))
+                        .unwrap_or(due)
+                });
+                let resolved = ResolvedAction::CreateTask {
+                    title: title.render(&self.record),
+                    description: description.as_ref().map(|d| d.render(&self.record)),
+                    assignee: self.recipient(assignee),
+                    due,
+                    priority: *priority,
+                };
+                let not_before = self.not_before(window.as_ref());
+                self.push_at(rule, path, resolved, not_before);
+            }
+            CompiledAction::Notify {
+                channel,
+                to,
+                cc,
+                subject,
+                template,
+                window,
+            } => {
+                let resolved = ResolvedAction::Notify {
+                    channel: channel.clone(),
+                    to: to.iter().map(|r| self.recipient(r)).collect(),
+                    cc: cc.iter().map(|r| self.recipient(r)).collect(),
+                    subject: subject.as_ref().map(|s| s.render(&self.record)),
+                    message: template.render(&self.record),
+                };
+                let not_before = self.not_before(window.as_ref());
+                self.push_at(rule, path, resolved, not_before);
+            }
+            CompiledAction::Sync { target, mapping } => {
+                let fields = mapping
+                    .iter()
+                    .map(|(field, to)| {
+                        let def = e.schema.field(*field);
+                        let masked = def.is_some_and(|d| d.sensitive);
+                        let v = self.record.get(*field);
+                        SyncField {
+                            field: self.field_name(*field),
+                            target: to.clone(),
+                            value: if masked {
+                                Value::Text(crate::schema::mask(v))
+                            } else {
+                                v.clone()
+                            },
+                            masked,
+                        }
+                    })
+                    .collect();
+                self.push(
+                    rule,
+                    path,
+                    ResolvedAction::Sync {
+                        target: target.clone(),
+                        fields,
+                    },
+                );
+            }
+            CompiledAction::RequestApproval {
+                field,
+                value,
+                approver,
+                reason,
+            } => {
+                let resolved = ResolvedAction::RequestApproval {
+                    field: self.field_name(*field),
+                    value: value.clone(),
+                    approver: self.recipient(approver),
+                    reason: reason.as_ref().map(|t| t.render(&self.record)),
+                };
+                self.push(rule, path, resolved);
+            }
+            CompiledAction::StartSequence {
+                sequence,
+                steps,
+                stop_when: _,
+            } => {
+                let Some(first) = steps.first() else { return };
+                let now = self.now;
+                // `after` counted on the local calendar and clock of the rule set's
+                // time zone, then `at` on the day reached (see `Engine::tick`).
+                let due = relative::after(now, first.after.as_seconds(), first.at, e.timing.zone)
+                    .unwrap_or_else(|| self.due(first.after));
+                self.state_mut().sequences.insert(
+                    sequence.clone(),
+                    SequenceState {
+                        rule: rule.id.to_string(),
+                        step: 0,
+                        due,
+                        since: now,
+                    },
+                );
+                self.plan.timers.push(Timer::Set {
+                    key: format!("seq:{sequence}"),
+                    at: due,
+                });
+                self.push(
+                    rule,
+                    path,
+                    ResolvedAction::StartSequence {
+                        sequence: sequence.clone(),
+                        first_due: due,
+                    },
+                );
+            }
+            CompiledAction::AbSplit {
+                experiment,
+                variants,
+            } => {
+                let chosen = match self.state().experiments.get(experiment) {
+                    Some(name) => variants.iter().position(|v| &v.name == name),
+                    None => None,
+                };
+                let index = chosen.unwrap_or_else(|| {
+                    let total: u64 = variants.iter().map(|v| u64::from(v.weight)).sum();
+                    let mut b = hash::bucket(
+                        &[self.input.customer_id.as_bytes(), experiment.as_bytes()],
+                        total,
+                    );
+                    variants
+                        .iter()
+                        .position(|v| {
+                            let w = u64::from(v.weight);
+                            if b < w {
+                                true
+                            } else {
+                                b -= w;
+                                false
+                            }
+                        })
+                        .unwrap_or(0)
+                });
+                let Some(variant) = variants.get(index) else {
+                    return;
+                };
+                if chosen.is_none() {
+                    self.state_mut()
+                        .experiments
+                        .insert(experiment.clone(), variant.name.clone());
+                }
+                self.push(
+                    rule,
+                    path,
+                    ResolvedAction::AbSplit {
+                        experiment: experiment.clone(),
+                        variant: variant.name.clone(),
+                    },
+                );
+                let nested = format!("{prefix}{i}/variant:{}/", variant.name);
+                self.actions(r, &variant.actions, &nested);
+            }
+            CompiledAction::Custom { kind, payload } => self.custom(rule, path, kind, payload),
         }
     }
 }
