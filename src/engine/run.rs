@@ -156,7 +156,8 @@ impl<'e, 'i> Run<'e, 'i> {
         }
         self.cascade();
         self.observe();
-        self.finish()
+        self.settle();
+        self.plan
     }
 
     /// Round 0 of an event without field changes and without a trace: the candidates in
@@ -580,8 +581,16 @@ impl<'e, 'i> Run<'e, 'i> {
         }
     }
 
-    /// Net changes, the new state (pruned of rules no longer in the set), the trace.
+    /// The plan, finished ([`Run::settle`]).
+    #[inline(always)]
     pub(crate) fn finish(mut self) -> Plan {
+        self.settle();
+        self.plan
+    }
+
+    /// Writes into the plan the net changes, the new state (pruned of rules no longer in
+    /// the set) and the trace.
+    pub(crate) fn settle(&mut self) {
         let schema = &self.e.schema;
         for field in &self.touched {
             let old = self.input.record.get(*field);
@@ -618,7 +627,6 @@ impl<'e, 'i> Run<'e, 'i> {
             }
         }
         self.plan.trace = self.trace.take();
-        self.plan
     }
 }
 
