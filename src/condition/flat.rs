@@ -211,16 +211,16 @@ impl Program {
     /// Whether one check holds: the same answer as the test it was made from.
     #[inline(always)]
     fn check(&self, c: &Check, record: &Record) -> bool {
-        let key = record.key(c.field);
+        let key = || record.key(c.field);
         let lit = c.lit as i64;
         match c.op {
             CheckOp::Stop => true,
-            CheckOp::TextEq => key == c.lit && self.text_is(record.get(c.field), c.at),
-            CheckOp::TextNe => !(key == c.lit && self.text_is(record.get(c.field), c.at)),
-            CheckOp::TextIn => key_bit(key) & c.lit != 0 && self.in_texts(c, key, record),
-            CheckOp::TextNotIn => !(key_bit(key) & c.lit != 0 && self.in_texts(c, key, record)),
+            CheckOp::TextEq => key() == c.lit && self.text_is(record.get(c.field), c.at),
+            CheckOp::TextNe => !(key() == c.lit && self.text_is(record.get(c.field), c.at)),
+            CheckOp::TextIn => self.in_texts(c, key(), record),
+            CheckOp::TextNotIn => !self.in_texts(c, key(), record),
             CheckOp::HasTag => {
-                key & c.lit != 0
+                key() & c.lit != 0
                     && self.texts.get(c.at as usize).is_some_and(|tag| {
                         record
                             .get(c.field)
@@ -237,9 +237,13 @@ impl Program {
         }
     }
 
-    /// Whether the field's value is one of an `in` list's texts.
+    /// Whether the field's value is one of an `in` list's texts: none is when the key's
+    /// bit is not among the list's.
     #[inline(always)]
     fn in_texts(&self, c: &Check, key: u64, record: &Record) -> bool {
+        if key_bit(key) & c.lit == 0 {
+            return false;
+        }
         let at = c.at as usize;
         self.texts
             .get(at..at + usize::from(c.len))
