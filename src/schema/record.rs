@@ -26,7 +26,8 @@ static ABSENT: Value = Value::Absent;
 pub struct Record {
     values: Vec<Value>,
     /// Each value's [key](Value::key), kept with it: conditions compare keys first, and
-    /// read a text only when its key matches.
+    /// read a text only when its key matches. Either one for every value, or none (after
+    /// the values were written in place), when [`Record::key`] computes them.
     keys: Vec<u64>,
 }
 
@@ -71,17 +72,26 @@ impl Record {
     pub fn set(&mut self, id: FieldId, value: Value) -> Value {
         let i = id.index();
         if i >= self.values.len() {
+            if self.keys.len() == self.values.len() {
+                self.keys.resize(i + 1, 0);
+            }
             self.values.resize(i + 1, Value::Absent);
-            self.keys.resize(i + 1, 0);
         }
-        self.keys[i] = value.key();
+        if let Some(key) = self.keys.get_mut(i) {
+            *key = value.key();
+        }
         std::mem::replace(&mut self.values[i], value)
     }
 
-    /// The [key](Value::key) of a field's value (0 past the record's end).
+    /// The [key](Value::key) of a field's value (0 past the record's end): kept, or
+    /// computed from the value when the record's keys were dropped.
     #[inline]
     pub(crate) fn key(&self, id: FieldId) -> u64 {
-        self.keys.get(id.index()).copied().unwrap_or(0)
+        let i = id.index();
+        match self.keys.get(i) {
+            Some(key) => *key,
+            None => self.values.get(i).map_or(0, Value::key),
+        }
     }
 
     /// Every value, in schema order.
