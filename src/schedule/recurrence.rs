@@ -39,6 +39,64 @@ pub(crate) struct Count {
 /// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
 const UNIX_EPOCH_DAYS: i64 = 719_163;
 const DAY: i64 = 86_400;
+/// Days either side of 1970-01-01 (about 260,000 years, inside chrono's range) within
+/// which the fast path computes monthly dates itself.
+const CIVIL_REACH: i64 = 95_000_000;
+
+/// Dates as days from 1970-01-01 in the proleptic Gregorian calendar, by arithmetic
+/// (Howard Hinnant's `civil_from_days` and `days_from_civil`): what chrono's dates give,
+/// without building them.
+mod civil {
+    /// The year and month of a day.
+    pub fn month_of(day: i64) -> (i64, u32) {
+        let z = day + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        (year, month as u32)
+    }
+
+    /// The day of a date (`dom` from 1, within the month).
+    fn day_of(year: i64, month: u32, dom: u32) -> i64 {
+        let y = year - i64::from(month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let m = i64::from(month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(dom) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// How many days a month has.
+    fn month_len(year: i64, month: u32) -> u32 {
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        }
+    }
+
+    /// The day of a month's `dom`th (1–31), or its last day when the month is shorter.
+    pub fn day_in_month(year: i64, month: u32, dom: u32) -> i64 {
+        day_of(year, month, dom.min(month_len(year, month)))
+    }
+
+    /// The month after (`forward`) or before a month.
+    pub fn step(year: i64, month: u32, forward: bool) -> (i64, u32) {
+        match (forward, month) {
+            (true, 12) => (year + 1, 1),
+            (true, m) => (year, m + 1),
+            (false, 1) => (year - 1, 12),
+            (false, m) => (year, m - 1),
+        }
+    }
+}
 
 fn bit(d: Weekday) -> u8 {
     1 << d.num_days_from_monday()
@@ -171,18 +229,17 @@ impl Recurrence {
         let local = threshold + i64::from(offset);
         let (day, time) = (local.div_euclid(DAY), local.rem_euclid(DAY));
         if self.every == Every::Month {
-            let unix_day = |d: NaiveDate| i64::from(d.num_days_from_ce()) - UNIX_EPOCH_DAYS;
-            let date = i32::try_from(day + UNIX_EPOCH_DAYS)
-                .ok()
-                .and_then(NaiveDate::from_num_days_from_ce_opt)?;
-            let here = unix_day(self.in_month(date.year(), date.month())?);
+            if !(-CIVIL_REACH..=CIVIL_REACH).contains(&day) {
+                return None;
+            }
+            let (year, month) = civil::month_of(day);
+            let here = civil::day_in_month(year, month, self.day_of_month);
             let d = match forward {
                 true if here > day || (here == day && time <= at) => here,
                 false if here < day || (here == day && time >= at) => here,
                 _ => {
-                    let (y, m) =
-                        add_month(date.year(), date.month(), if forward { 1 } else { -1 })?;
-                    unix_day(self.in_month(y, m)?)
+                    let (y, m) = civil::step(year, month, forward);
+                    civil::day_in_month(y, m, self.day_of_month)
                 }
             };
             return Some(Some((
@@ -649,6 +706,33 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn civil_dates_agree_with_chrono() {
+        let mut day = -CIVIL_REACH;
+        while day <= CIVIL_REACH {
+            for d in [day, day + 1, day + 59, day + 365] {
+                let date =
+                    NaiveDate::from_num_days_from_ce_opt((d + UNIX_EPOCH_DAYS) as i32).unwrap();
+                let (y, m) = civil::month_of(d);
+                assert_eq!((y, m), (i64::from(date.year()), date.month()), "{d}");
+                for dom in [1, 15, 28, 29, 30, 31] {
+                    let end = month_end(date.year(), date.month()).unwrap();
+                    let want = end.with_day(dom.min(end.day())).unwrap();
+                    assert_eq!(
+                        civil::day_in_month(y, m, dom),
+                        i64::from(want.num_days_from_ce()) - UNIX_EPOCH_DAYS,
+                        "{d} {dom}"
+                    );
+                }
+                let (ny, nm) = add_month(date.year(), date.month(), 1).unwrap();
+                let (py, pm) = add_month(date.year(), date.month(), -1).unwrap();
+                assert_eq!(civil::step(y, m, true), (i64::from(ny), nm));
+                assert_eq!(civil::step(y, m, false), (i64::from(py), pm));
+            }
+            day += 9_973 * 3;
         }
     }
 
