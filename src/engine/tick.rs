@@ -73,6 +73,38 @@ impl<'a> TickInput<'a> {
     }
 }
 
+/// The time-based rules due in a tick (their places in [`Timing::rules`](timed::Timing)
+/// and first due times), in line for the first few (no allocation).
+#[derive(Default)]
+struct Due {
+    small: [(u32, Ts); 8],
+    len: usize,
+    more: Vec<(u32, Ts)>,
+}
+
+impl Due {
+    fn push(&mut self, i: usize, first: Ts) {
+        let entry = (u32::try_from(i).unwrap_or(u32::MAX), first);
+        match self.small.get_mut(self.len) {
+            Some(slot) => *slot = entry,
+            None => self.more.push(entry),
+        }
+        self.len += 1;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (usize, Ts)> + '_ {
+        let small = &self.small[..self.len.min(self.small.len())];
+        small
+            .iter()
+            .chain(&self.more)
+            .map(|&(i, first)| (i as usize, first))
+    }
+}
+
 impl Run<'_, '_> {
     /// Evaluates what follows as of a due time: conditions, cooldowns, validity and the
     /// times actions compute read it as "now", and action keys derive from it.
@@ -99,7 +131,7 @@ impl Run<'_, '_> {
         let e = self.e;
         let now = self.input.now;
         let oldest = e.max_lateness.before(now);
-        let mut due = Vec::new();
+        let mut due = Due::default();
         {
             let state = self.state();
             let customer = Customer {
@@ -107,22 +139,30 @@ impl Run<'_, '_> {
                 state,
                 seen,
             };
-            for t in &e.timing.rules {
+            let at = Ts::of(now);
+            for (i, t) in e.timing.rules.iter().enumerate() {
                 if !t.active(state) {
                     continue;
                 }
-                if let Some(span) = timed::span(&e.timing, t, customer, now, oldest) {
-                    due.push((t.rule, span));
+                if let Some(first) = timed::due_by(&e.timing, t, customer, at) {
+                    due.push(i, first);
                 }
             }
         }
-        if !due.is_empty() {
-            // Every due occurrence up to now is handled below.
-            let state = self.state_mut();
-            state.ticked = Some(state.ticked.map_or(now, |t| t.max(now)));
+        if due.is_empty() {
+            return self.at_now();
         }
-        for (r, span) in due {
-            let rule = &e.rules.rules[r as usize];
+        // Every due occurrence up to now is handled below.
+        let state = self.state_mut();
+        state.ticked = Some(state.ticked.map_or(now, |t| t.max(now)));
+        for (i, first) in due.iter() {
+            let Some(t) = e.timing.rules.get(i) else {
+                continue;
+            };
+            let Some(span) = timed::span(t, seen, first, now, oldest) else {
+                continue;
+            };
+            let (r, rule) = (t.rule, &e.rules.rules[t.rule as usize]);
             if let Some((count, at)) = span.missed {
                 self.plan.occurrences.push(Occurrence {
                     rule_id: rule.id.clone(),

@@ -571,30 +571,36 @@ pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> 
     }
 }
 
-/// The due occurrences of a time-based rule at `now`: those after the latest tick and up
-/// to `now`, split by whether they are due at or after `oldest` (within the maximum
-/// lateness). `None` when nothing is due.
+/// The first due time of a time-based rule not yet handled ([`next`]), when it is due at
+/// `now` (at or before it); `None` when nothing is due.
+#[inline]
+pub(crate) fn due_by(timing: &Timing, t: &Timed, c: Customer<'_>, now: Ts) -> Option<Ts> {
+    match next(timing, t, c)? {
+        When::At(first) if first <= now => Some(first),
+        _ => None,
+    }
+}
+
+/// The due occurrences of a time-based rule at `now`, the first of them at `first` (its
+/// [`due_by`]): those after the latest tick and up to `now`, split by whether they are
+/// due at or after `oldest` (within the maximum lateness). `None` when nothing is due.
 pub(crate) fn span(
-    timing: &Timing,
     t: &Timed,
-    c: Customer<'_>,
+    seen: &Seen,
+    first: Ts,
     now: DateTime<Utc>,
     oldest: DateTime<Utc>,
 ) -> Option<Span> {
-    let when = next(timing, t, c)?;
-    let When::At(first) = when else {
-        return None;
-    };
-    if first > Ts::of(now) {
-        return None;
-    }
-    let count = |c: u64| u32::try_from(c).unwrap_or(u32::MAX);
     if let Kind::Schedule(r) = &t.kind {
-        let (after, until) = bounds(t, c.seen).ok()?;
+        let (after, until) = bounds(t, seen).ok()?;
         let (after, until) = (
             after.to_date_time()?,
             until.to_date_time().unwrap_or(now).min(now),
         );
+        if r.only(first, Ts::of(until)) {
+            return single_span(first, oldest);
+        }
+        let count = |c: u64| u32::try_from(c).unwrap_or(u32::MAX);
         let before_oldest = oldest
             .checked_sub_signed(chrono::TimeDelta::nanoseconds(1))
             .unwrap_or(oldest);
@@ -611,6 +617,11 @@ pub(crate) fn span(
             missed,
         });
     }
+    single_span(first, oldest)
+}
+
+/// One due occurrence at `first`: fresh when at or after `oldest`, else missed.
+fn single_span(first: Ts, oldest: DateTime<Utc>) -> Option<Span> {
     let d = first.to_date_time()?;
     let one = Some((1, d));
     Some(Span {

@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-/// An instant: Unix seconds, then nanoseconds (0–999,999,999). Orders as time does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// An instant: Unix seconds, then nanoseconds (0–999,999,999). Orders as time does; the
+/// default is the Unix epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub(crate) struct Ts {
     secs: i64,
     nanos: u32,
@@ -14,13 +15,19 @@ impl Ts {
     /// 1970-01-01T00:00:00Z.
     pub const EPOCH: Ts = Ts { secs: 0, nanos: 0 };
 
+    #[inline]
     pub fn new(secs: i64, nanos: u32) -> Ts {
+        if nanos < 1_000_000_000 {
+            return Ts { secs, nanos };
+        }
+        // A leap second's nanoseconds (chrono counts them past 999,999,999).
         Ts {
             secs: secs + i64::from(nanos / 1_000_000_000),
             nanos: nanos % 1_000_000_000,
         }
     }
 
+    #[inline]
     pub fn of(t: DateTime<Utc>) -> Ts {
         Ts::new(t.timestamp(), t.timestamp_subsec_nanos())
     }

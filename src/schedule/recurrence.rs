@@ -291,6 +291,20 @@ impl Recurrence {
         self.first_after(t.to_date_time()?).map(|(_, o)| Ts::of(o))
     }
 
+    /// Whether `first`, an occurrence, is the only one up to `until` (inclusive) that
+    /// [`Recurrence::count`] counts from before it: the next occurrence is later, found on
+    /// the fast path (where every date has its own instant). `false` when unsure.
+    pub fn only(&self, first: Ts, until: Ts) -> bool {
+        let next = first
+            .secs()
+            .checked_add(1)
+            .and_then(|s| self.fast_secs(s, true));
+        match next {
+            Some(Some((_, secs))) => Ts::new(secs, 0) > until,
+            _ => false,
+        }
+    }
+
     /// The first occurrence at or after `t`.
     pub fn first_at_or_after(&self, t: DateTime<Utc>) -> Option<Occurrence> {
         // Occurrences fall on whole seconds.
