@@ -254,18 +254,20 @@ impl Recurrence {
             (false, _, false) => (day - 1, -1),
         };
         if self.every == Every::Week {
-            // 1970-01-01 was a Thursday (3 days after a Monday).
-            let mut found = false;
-            for _ in 0..7 {
-                if self.days & (1 << (d + 3).rem_euclid(7)) != 0 {
-                    found = true;
-                    break;
-                }
-                d += step;
-            }
-            if !found {
+            if self.days == 0 {
                 return Some(None);
             }
+            // 1970-01-01 was a Thursday (3 days after a Monday). The days twice over, as
+            // bits: the first set bit from today's on (forward), or the last up to it a
+            // week on (backward), is the next schedule day.
+            let weekday = (d + 3).rem_euclid(7) as u32;
+            let days = u32::from(self.days) | (u32::from(self.days) << 7);
+            let ahead = (days >> weekday).trailing_zeros();
+            let behind = 31 - (days & ((2 << (weekday + 7)) - 1)).leading_zeros();
+            d += match step {
+                1 => i64::from(ahead),
+                _ => i64::from(behind) - i64::from(weekday + 7),
+            };
         }
         Some(Some((
             d + UNIX_EPOCH_DAYS,
@@ -689,6 +691,11 @@ mod tests {
                 (Every::Day, vec![], None),
                 (Every::Week, vec![Weekday::Mon, Weekday::Thu], None),
                 (Every::Week, vec![Weekday::Sun], None),
+                (
+                    Every::Week,
+                    vec![Weekday::Wed, Weekday::Sat, Weekday::Sun],
+                    None,
+                ),
                 (Every::Month, vec![], Some(31)),
                 (Every::Month, vec![], Some(1)),
                 (Every::Month, vec![], Some(15)),
