@@ -226,8 +226,9 @@ impl Recurrence {
             return None;
         }
         let at = i64::from(self.at.num_seconds_from_midnight());
-        let local = threshold + i64::from(offset);
-        let (day, time) = (local.div_euclid(DAY), local.rem_euclid(DAY));
+        // Past `from`, which is after 1970: a positive local time.
+        let local = u64::try_from(threshold + i64::from(offset)).ok()?;
+        let (day, time) = ((local / DAY as u64) as i64, (local % DAY as u64) as i64);
         if self.every == Every::Month {
             if !(-CIVIL_REACH..=CIVIL_REACH).contains(&day) {
                 return None;
