@@ -130,7 +130,6 @@ impl Run<'_, '_> {
     fn due_rules(&mut self, seen: &Seen) {
         let e = self.e;
         let now = self.input.now;
-        let oldest = e.max_lateness.before(now);
         let mut due = Due::default();
         {
             let state = self.state();
@@ -152,6 +151,7 @@ impl Run<'_, '_> {
         if due.is_empty() {
             return self.at_now();
         }
+        let oldest = e.max_lateness.before(now);
         // Every due occurrence up to now is handled below.
         let state = self.state_mut();
         state.ticked = Some(state.ticked.map_or(now, |t| t.max(now)));
@@ -332,7 +332,9 @@ impl Engine {
         }
         run.due_rules(&seen);
         run.cascade();
-        run.run_sequences();
+        if !run.state().sequences.is_empty() {
+            run.run_sequences();
+        }
         if run.touched_any() {
             run.record_times(None);
         }

@@ -410,25 +410,30 @@ fn mark(m: FieldMark) -> (Ts, u32) {
 
 impl Seen {
     pub fn new(timing: &Timing, record: &Record, state: &CustomerState) -> Seen {
-        let mut seen = Seen {
-            since: state.since.map(Ts::of),
-            ticked: state.ticked.map(Ts::of),
-            kinds: [None; SMALL],
-            marks: [None; SMALL],
-            hashes: [0; SMALL],
-        };
+        let mut kinds = [None; SMALL];
         if timing.kinds.len() <= SMALL {
-            for (i, slot) in seen.kinds.iter_mut().enumerate().take(timing.kinds.len()) {
+            for (i, slot) in kinds.iter_mut().enumerate().take(timing.kinds.len()) {
                 *slot = timing.last_event(state, i).map(Ts::of);
             }
         }
+        let mut marks = [None; SMALL];
+        let mut hashes = [0; SMALL];
         if timing.fields.len() <= SMALL {
-            for (i, (field, _, _)) in timing.fields.iter().enumerate() {
-                seen.hashes[i] = value_hash(record.get(*field));
-                seen.marks[i] = timing.last_change(state, i).map(mark);
+            let places = marks.iter_mut().zip(hashes.iter_mut());
+            for (i, ((field, _, _), (mark_of, hash))) in
+                timing.fields.iter().zip(places).enumerate()
+            {
+                *hash = value_hash(record.get(*field));
+                *mark_of = timing.last_change(state, i).map(mark);
             }
         }
-        seen
+        Seen {
+            since: state.since.map(Ts::of),
+            ticked: state.ticked.map(Ts::of),
+            kinds,
+            marks,
+            hashes,
+        }
     }
 
     /// The latest time of the `i`th watched kind.
@@ -441,6 +446,7 @@ impl Seen {
 
     /// The mark of the `i`th watched field (when and the value's hash), and the hash of
     /// its current value.
+    #[inline]
     fn mark(&self, timing: &Timing, c: Customer<'_>, i: usize) -> Option<(Option<(Ts, u32)>, u32)> {
         if timing.fields.len() <= SMALL {
             return Some((*self.marks.get(i)?, *self.hashes.get(i)?));
@@ -482,6 +488,7 @@ impl Seen {
 /// The one due time of a relative, inactivity or time-in-stage rule for the customer as
 /// it is (whether or not a tick handled it); `None` when it has none (an absent date, a
 /// stage with no limit).
+#[inline]
 fn single(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
     match &t.kind {
         Kind::Schedule(_) => None,
@@ -556,6 +563,7 @@ fn bounds(t: &Timed, seen: &Seen) -> Result<(Ts, Ts), When> {
 /// latest tick ([`CustomerState::ticked`]; for a schedule never ticked, at or after when
 /// the engine first saw the customer), within its validity period; `None` when it has
 /// none.
+#[inline]
 pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
     if let Kind::Schedule(r) = &t.kind {
         let (after, until) = match bounds(t, c.seen) {
