@@ -130,6 +130,7 @@ impl Run<'_, '_> {
     fn due_rules(&mut self, seen: &Seen) {
         let e = self.e;
         let now = self.input.now;
+        let at = Ts::of(now);
         let mut due = Due::default();
         {
             let state = self.state();
@@ -138,7 +139,6 @@ impl Run<'_, '_> {
                 state,
                 seen,
             };
-            let at = Ts::of(now);
             for (i, t) in e.timing.rules.iter().enumerate() {
                 if !t.active(state) {
                     continue;
@@ -151,7 +151,7 @@ impl Run<'_, '_> {
         if due.is_empty() {
             return self.at_now();
         }
-        let oldest = e.max_lateness.before(now);
+        let oldest = timed::oldest(at, e.max_lateness);
         // Every due occurrence up to now is handled below.
         let state = self.state_mut();
         state.ticked = Some(state.ticked.map_or(now, |t| t.max(now)));
@@ -159,7 +159,7 @@ impl Run<'_, '_> {
             let Some(t) = e.timing.rules.get(i) else {
                 continue;
             };
-            let Some(span) = timed::span(t, seen, first, now, oldest) else {
+            let Some(span) = timed::span(t, seen, first, at, oldest) else {
                 continue;
             };
             let (r, rule) = (t.rule, &e.rules.rules[t.rule as usize]);

@@ -11,6 +11,7 @@ use super::named::name_hash;
 use super::state::{CustomerState, FieldMark};
 use crate::bytes::{same, word};
 use crate::condition::Node;
+use crate::duration::Duration;
 use crate::ruleset::{CompiledAction, CompiledRules, CompiledStep, CompiledTrigger};
 use crate::schedule::{local::Zone, relative, Recurrence, Ts};
 use crate::schema::{FieldId, Record, Schema};
@@ -437,6 +438,7 @@ impl Seen {
     }
 
     /// The latest time of the `i`th watched kind.
+    #[inline]
     fn kind(&self, timing: &Timing, state: &CustomerState, i: usize) -> Option<Ts> {
         if timing.kinds.len() <= SMALL {
             return self.kinds.get(i).copied().flatten();
@@ -589,25 +591,41 @@ pub(crate) fn due_by(timing: &Timing, t: &Timed, c: Customer<'_>, now: Ts) -> Op
     }
 }
 
+/// The earliest due time a tick at `now` still fires: the maximum lateness before it
+/// (as [`Duration::before`], the earliest instant chrono holds when that is earlier).
+pub(crate) fn oldest(now: Ts, lateness: Duration) -> Ts {
+    let t = now.plus(-lateness.as_seconds());
+    match t.representable() {
+        true => t,
+        false => Ts::MIN,
+    }
+}
+
 /// The due occurrences of a time-based rule at `now`, the first of them at `first` (its
 /// [`due_by`]): those after the latest tick and up to `now`, split by whether they are
-/// due at or after `oldest` (within the maximum lateness). `None` when nothing is due.
-pub(crate) fn span(
-    t: &Timed,
-    seen: &Seen,
-    first: Ts,
-    now: DateTime<Utc>,
-    oldest: DateTime<Utc>,
-) -> Option<Span> {
+/// due at or after `oldest` (within the maximum lateness, [`oldest`]). `None` when
+/// nothing is due.
+pub(crate) fn span(t: &Timed, seen: &Seen, first: Ts, now: Ts, oldest: Ts) -> Option<Span> {
     if let Kind::Schedule(r) = &t.kind {
         let (after, until) = bounds(t, seen).ok()?;
-        let (after, until) = (
-            after.to_date_time()?,
-            until.to_date_time().unwrap_or(now).min(now),
-        );
-        if r.only(first, Ts::of(until)) {
+        if !after.representable() {
+            return None;
+        }
+        let until = match until.representable() {
+            true => until.min(now),
+            false => now,
+        };
+        if r.only(first, until) {
             return single_span(first, oldest);
         }
+        let dates = (
+            after.to_date_time(),
+            until.to_date_time(),
+            oldest.to_date_time(),
+        );
+        let (Some(after), Some(until), Some(oldest)) = dates else {
+            return None;
+        };
         let count = |c: u64| u32::try_from(c).unwrap_or(u32::MAX);
         let before_oldest = oldest
             .checked_sub_signed(chrono::TimeDelta::nanoseconds(1))
@@ -629,13 +647,13 @@ pub(crate) fn span(
 }
 
 /// One due occurrence at `first`: fresh when at or after `oldest`, else missed.
-fn single_span(first: Ts, oldest: DateTime<Utc>) -> Option<Span> {
+fn single_span(first: Ts, oldest: Ts) -> Option<Span> {
     let d = first.to_date_time()?;
     let one = Some((1, d));
     Some(Span {
         last: d,
-        fresh: if d >= oldest { one } else { None },
-        missed: if d < oldest { one } else { None },
+        fresh: if first >= oldest { one } else { None },
+        missed: if first < oldest { one } else { None },
     })
 }
 

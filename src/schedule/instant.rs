@@ -40,6 +40,25 @@ impl Ts {
         self.nanos
     }
 
+    /// The earliest instant chrono can represent.
+    pub const MIN: Ts = Ts {
+        secs: DateTime::<Utc>::MIN_UTC.timestamp(),
+        nanos: 0,
+    };
+
+    /// The latest instant chrono can represent.
+    pub const MAX: Ts = Ts {
+        secs: DateTime::<Utc>::MAX_UTC.timestamp(),
+        nanos: 999_999_999,
+    };
+
+    /// Whether the instant lies in the range chrono can represent (whether
+    /// [`Ts::to_date_time`] gives one), without building a `DateTime`.
+    #[inline]
+    pub fn representable(self) -> bool {
+        Ts::MIN <= self && self <= Ts::MAX
+    }
+
     /// The same instant as a `DateTime`; `None` outside the range chrono can represent.
     pub fn to_date_time(self) -> Option<DateTime<Utc>> {
         DateTime::from_timestamp(self.secs, self.nanos)
@@ -103,6 +122,19 @@ mod tests {
             None
         );
         assert_eq!(Ts::new(0, 1_500_000_000), Ts::new(1, 500_000_000));
+        assert_eq!(Ts::of(DateTime::<Utc>::MIN_UTC), Ts::MIN);
+        assert_eq!(Ts::of(DateTime::<Utc>::MAX_UTC), Ts::MAX);
+        for t in [
+            Ts::MIN,
+            Ts::MAX,
+            ts,
+            Ts::EPOCH,
+            Ts::MIN.just_before(),
+            Ts::MAX.plus(1),
+        ] {
+            assert_eq!(t.representable(), t.to_date_time().is_some(), "{t:?}");
+        }
+        assert!(!Ts::new(i64::MAX, 0).representable());
         assert_eq!(Ts::EPOCH.to_date_time(), Some(DateTime::UNIX_EPOCH));
     }
 }
