@@ -326,7 +326,10 @@ impl Engine {
         };
         let mut run = Run::new(self, &inner);
         let mut seen = Seen::new(&self.timing, input.record, input.state);
-        run.record_times(Some(&mut seen));
+        // A tick has no event: when the customer is settled, there is nothing to record.
+        if !seen.settled(&self.timing) {
+            run.record_times(Some(&mut seen));
+        }
         if !self.scorers.is_empty() {
             run.score_tick();
         }

@@ -458,6 +458,14 @@ impl Seen {
         Some((m, value_hash(c.record.get(*field))))
     }
 
+    /// Whether there is nothing to record of the customer as it is: the engine has seen
+    /// it (or no rule counts from then), and every watched field's mark shows its value.
+    pub fn settled(&self, timing: &Timing) -> bool {
+        (self.since.is_some() || !timing.since)
+            && self.holds_fields(timing)
+            && (0..timing.fields.len()).all(|i| self.changed(i).is_none())
+    }
+
     /// Whether the marks and hashes of every watched field are held.
     pub fn holds_fields(&self, timing: &Timing) -> bool {
         timing.fields.len() <= SMALL
