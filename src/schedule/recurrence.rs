@@ -725,6 +725,18 @@ mod tests {
                                 g.first_after(t).map(|(_, o)| Ts::of(o)),
                                 "{zone} {t}"
                             );
+                            // A single occurrence up to `until` is told without counting.
+                            let Some(first) = f.next_after(Ts::of(t)) else {
+                                continue;
+                            };
+                            for hours in [0, 23, 25, 24 * 8, 24 * 32] {
+                                let until = first.plus(hours * 3600);
+                                let counted = g.count(t, until.to_date_time().unwrap());
+                                let one = counted.is_some_and(|c| {
+                                    c.count == 1 && Some(c.last) == first.to_date_time()
+                                });
+                                assert_eq!(f.only(first, until), one, "{zone} {t} {hours}");
+                            }
                         }
                         t += TimeDelta::minutes(97);
                     }
