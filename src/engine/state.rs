@@ -144,11 +144,22 @@ pub struct StateData {
     pub(crate) scores: IndexMap<String, ScoreState>,
 }
 
-impl Clone for StateData {
-    /// A copy; empty maps (most of a state's, for most customers) are made new rather
-    /// than cloned, which costs less for the copy a tick writes its latest time into.
-    fn clone(&self) -> StateData {
-        // Every part named, so that a new one is not forgotten.
+/// References to every part of a state, the latest tick and the first sight first.
+type Parts<'a> = (
+    &'a Option<DateTime<Utc>>,
+    &'a Option<DateTime<Utc>>,
+    &'a Named<DateTime<Utc>>,
+    &'a Named<FieldMark>,
+    &'a IndexMap<String, RuleState>,
+    &'a IndexMap<String, Vec<DateTime<Utc>>>,
+    &'a IndexMap<String, SequenceState>,
+    &'a IndexMap<String, String>,
+    &'a IndexMap<String, ScoreState>,
+);
+
+impl StateData {
+    /// Every part, named so that the comparison does not forget a new one.
+    fn parts(&self) -> Parts<'_> {
         let StateData {
             rules,
             counters,
@@ -160,44 +171,43 @@ impl Clone for StateData {
             last_changes,
             scores,
         } = self;
+        (
+            ticked,
+            since,
+            last_events,
+            last_changes,
+            rules,
+            counters,
+            sequences,
+            experiments,
+            scores,
+        )
+    }
+}
+
+impl Clone for StateData {
+    /// A copy; empty maps (most of a state's, for most customers) are made new rather
+    /// than cloned, which costs less for the copy a tick writes its latest time into.
+    fn clone(&self) -> StateData {
         StateData {
-            rules: copy(rules),
-            counters: copy(counters),
-            sequences: copy(sequences),
-            experiments: copy(experiments),
-            since: *since,
-            ticked: *ticked,
-            last_events: last_events.clone(),
-            last_changes: last_changes.clone(),
-            scores: copy(scores),
+            rules: copy(&self.rules),
+            counters: copy(&self.counters),
+            sequences: copy(&self.sequences),
+            experiments: copy(&self.experiments),
+            since: self.since,
+            ticked: self.ticked,
+            last_events: self.last_events.clone(),
+            last_changes: self.last_changes.clone(),
+            scores: copy(&self.scores),
         }
     }
 }
 
 impl PartialEq for StateData {
-    /// Every part equal; the latest tick and the first sight are compared first (a tick
+    /// Every part equal, part by part; the latest tick and the first sight first (a tick
     /// that handled something changes the latest tick, and nothing else, most often).
     fn eq(&self, other: &StateData) -> bool {
-        let StateData {
-            rules,
-            counters,
-            sequences,
-            experiments,
-            since,
-            ticked,
-            last_events,
-            last_changes,
-            scores,
-        } = self;
-        *ticked == other.ticked
-            && *since == other.since
-            && *last_events == other.last_events
-            && *last_changes == other.last_changes
-            && *rules == other.rules
-            && *counters == other.counters
-            && *sequences == other.sequences
-            && *experiments == other.experiments
-            && *scores == other.scores
+        self.parts() == other.parts()
     }
 }
 
