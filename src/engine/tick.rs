@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::explain::Outcome;
 use super::run::Run;
-use super::timed::{self, Customer, Seen, When};
+use super::timed::{self, Customer, Seen, TickTime, When};
 use super::{Context, CustomerState, Engine, Input, NO_CONTEXT};
 use crate::condition::Event;
 use crate::duration::Duration;
@@ -151,7 +151,7 @@ impl Run<'_, '_> {
         if due.is_empty() {
             return self.at_now();
         }
-        let oldest = timed::oldest(at, e.max_lateness);
+        let tick_time = TickTime::new(now, e.max_lateness);
         // Every due occurrence up to now is handled below.
         let state = self.state_mut();
         state.ticked = Some(state.ticked.map_or(now, |t| t.max(now)));
@@ -159,7 +159,7 @@ impl Run<'_, '_> {
             let Some(t) = e.timing.rules.get(i) else {
                 continue;
             };
-            let Some(span) = timed::span(t, seen, first, at, oldest) else {
+            let Some(span) = timed::span(t, seen, first, &tick_time) else {
                 continue;
             };
             let (r, rule) = (t.rule, &e.rules.rules[t.rule as usize]);

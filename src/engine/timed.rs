@@ -599,41 +599,80 @@ pub(crate) fn due_by(timing: &Timing, t: &Timed, c: Customer<'_>, now: Ts) -> Op
     }
 }
 
-/// The earliest due time a tick at `now` still fires: the maximum lateness before it
-/// (as [`Duration::before`], the earliest instant chrono holds when that is earlier).
-pub(crate) fn oldest(now: Ts, lateness: Duration) -> Ts {
-    let t = now.plus(-lateness.as_seconds());
-    match t.representable() {
-        true => t,
-        false => Ts::MIN,
+/// The time of a tick, and the earliest due time it still fires (the maximum lateness
+/// before it, as [`Duration::before`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TickTime {
+    now: DateTime<Utc>,
+    lateness: Duration,
+    /// Both as instants, when `now` is not a leap second (then they order against other
+    /// instants as dates do); `None` on one, when they are compared as dates.
+    instants: Option<(Ts, Ts)>,
+}
+
+impl TickTime {
+    pub fn new(now: DateTime<Utc>, lateness: Duration) -> TickTime {
+        let instants = (now.timestamp_subsec_nanos() < 1_000_000_000).then(|| {
+            let at = Ts::of(now);
+            let oldest = at.plus(-lateness.as_seconds());
+            // Past the earliest instant chrono holds: that one, as `before` gives.
+            (
+                at,
+                if oldest.representable() {
+                    oldest
+                } else {
+                    Ts::MIN
+                },
+            )
+        });
+        TickTime {
+            now,
+            lateness,
+            instants,
+        }
+    }
+
+    /// The earliest due time still fired, as a date.
+    fn oldest(&self) -> DateTime<Utc> {
+        match self.instants.and_then(|(_, o)| o.to_date_time()) {
+            Some(o) => o,
+            None => self.lateness.before(self.now),
+        }
+    }
+
+    /// Whether a due time (not a leap second) is within the lateness.
+    fn fresh(&self, due: Ts, date: DateTime<Utc>) -> bool {
+        match self.instants {
+            Some((_, oldest)) => due >= oldest,
+            None => date >= self.oldest(),
+        }
     }
 }
 
-/// The due occurrences of a time-based rule at `now`, the first of them at `first` (its
-/// [`due_by`]): those after the latest tick and up to `now`, split by whether they are
-/// due at or after `oldest` (within the maximum lateness, [`oldest`]). `None` when
-/// nothing is due.
-pub(crate) fn span(t: &Timed, seen: &Seen, first: Ts, now: Ts, oldest: Ts) -> Option<Span> {
+/// The due occurrences of a time-based rule at a tick, the first of them at `first` (its
+/// [`due_by`]): those after the latest tick and up to the tick's time, split by whether
+/// they are due within the maximum lateness. `None` when nothing is due.
+pub(crate) fn span(t: &Timed, seen: &Seen, first: Ts, at: &TickTime) -> Option<Span> {
     if let Kind::Schedule(r) = &t.kind {
         let (after, until) = bounds(t, seen).ok()?;
         if !after.representable() {
             return None;
         }
-        let until = match until.representable() {
-            true => until.min(now),
-            false => now,
-        };
-        if r.only(first, until) {
-            return single_span(first, oldest);
+        if let Some((now, _)) = at.instants {
+            let until = match until.representable() {
+                true => until.min(now),
+                false => now,
+            };
+            if r.only(first, until) {
+                return single_span(first, at);
+            }
         }
-        let dates = (
-            after.to_date_time(),
-            until.to_date_time(),
-            oldest.to_date_time(),
+        let now = at.now;
+        let (after, until) = (
+            after.to_date_time()?,
+            until.to_date_time().unwrap_or(now).min(now),
         );
-        let (Some(after), Some(until), Some(oldest)) = dates else {
-            return None;
-        };
+        let oldest = at.oldest();
         let count = |c: u64| u32::try_from(c).unwrap_or(u32::MAX);
         let before_oldest = oldest
             .checked_sub_signed(chrono::TimeDelta::nanoseconds(1))
@@ -651,17 +690,18 @@ pub(crate) fn span(t: &Timed, seen: &Seen, first: Ts, now: Ts, oldest: Ts) -> Op
             missed,
         });
     }
-    single_span(first, oldest)
+    single_span(first, at)
 }
 
-/// One due occurrence at `first`: fresh when at or after `oldest`, else missed.
-fn single_span(first: Ts, oldest: Ts) -> Option<Span> {
+/// One due occurrence at `first`: fresh when within the lateness, else missed.
+fn single_span(first: Ts, at: &TickTime) -> Option<Span> {
     let d = first.to_date_time()?;
     let one = Some((1, d));
+    let fresh = at.fresh(first, d);
     Some(Span {
         last: d,
-        fresh: if first >= oldest { one } else { None },
-        missed: if first < oldest { one } else { None },
+        fresh: if fresh { one } else { None },
+        missed: if fresh { None } else { one },
     })
 }
 
@@ -692,6 +732,31 @@ mod tests {
         assert_eq!(value_hash(&Value::from("商务谈判")), GOLDEN[0]);
         assert_eq!(value_hash(&Value::Absent), GOLDEN[1]);
         assert_eq!(value_hash(&Value::from(vec!["VIP", "展会"])), GOLDEN[2]);
+    }
+
+    #[test]
+    fn tick_times_judge_lateness_as_dates_do() {
+        use chrono::TimeZone;
+        let day = Duration::days(1).unwrap();
+        let now = Utc.with_ymd_and_hms(2016, 12, 31, 23, 59, 59).unwrap();
+        // 23:59:60.5, a leap second, and ordinary instants around it.
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
+            .unwrap()
+            .and_utc();
+        assert!(leap.timestamp_subsec_nanos() >= 1_000_000_000);
+        for now in [now, leap, now + chrono::TimeDelta::nanoseconds(7)] {
+            let at = TickTime::new(now, day);
+            let oldest = day.before(now);
+            assert_eq!(at.oldest(), oldest, "{now}");
+            for shift in [-2_000_000_000, -1, 0, 1, 500_000_000, 1_000_000_000] {
+                let due = oldest + chrono::TimeDelta::nanoseconds(shift);
+                let due = Ts::of(due).to_date_time().unwrap();
+                assert_eq!(at.fresh(Ts::of(due), due), due >= oldest, "{now} {shift}");
+            }
+        }
+        let far = TickTime::new(DateTime::<Utc>::MIN_UTC, day);
+        assert_eq!(far.oldest(), DateTime::<Utc>::MIN_UTC);
     }
 
     /// Computed independently (a Python transcription of `words` and `mix`).
