@@ -148,13 +148,20 @@ impl Run<'_, '_> {
                 }
             }
         }
-        if due.is_empty() {
-            return self.at_now();
+        if !due.is_empty() {
+            self.handle_due(&due, seen);
         }
+        self.at_now();
+    }
+
+    /// Handles the due rules found, in order: each one's missed report, then its
+    /// occurrence considered as of its due time.
+    #[inline(never)]
+    fn handle_due(&mut self, due: &Due, seen: &Seen) {
+        let e = self.e;
+        let now = self.input.now;
         let tick_time = TickTime::new(now, e.max_lateness);
-        // Every due occurrence up to now is handled below.
-        let state = self.state_mut();
-        state.ticked = Some(state.ticked.map_or(now, |t| t.max(now)));
+        let mut noted = false;
         for (i, first) in due.iter() {
             let Some(t) = e.timing.rules.get(i) else {
                 continue;
@@ -162,6 +169,12 @@ impl Run<'_, '_> {
             let Some(span) = timed::span(t, seen, first, &tick_time) else {
                 continue;
             };
+            if !noted {
+                // Every due occurrence up to now is handled from here on.
+                let state = self.state_mut();
+                state.ticked = Some(state.ticked.map_or(now, |t| t.max(now)));
+                noted = true;
+            }
             let (r, rule) = (t.rule, &e.rules.rules[t.rule as usize]);
             if let Some((count, at)) = span.missed {
                 self.plan.occurrences.push(Occurrence {
@@ -193,7 +206,6 @@ impl Run<'_, '_> {
                 });
             }
         }
-        self.at_now();
     }
 }
 
