@@ -21,11 +21,13 @@ type Entry<V> = (Arc<str>, u64, V);
 /// Names → values, in insertion order. JSON: an object.
 ///
 /// The entries are shared between copies (a state copied to write one time into it
-/// copies no entries) and copied when a shared one is changed; an empty map holds none.
+/// copies no entries) and copied when a shared one is changed or a name is added; an
+/// empty map holds none. One allocation holds the counts and the entries, so reading
+/// them follows one pointer, as a vector's would.
 #[derive(Clone)]
 pub(crate) struct Named<V> {
     /// `None` when empty (never an empty list).
-    entries: Option<Arc<Vec<Entry<V>>>>,
+    entries: Option<Arc<[Entry<V>]>>,
 }
 
 impl<V> Default for Named<V> {
@@ -55,7 +57,7 @@ impl<V: fmt::Debug> fmt::Debug for Named<V> {
 
 impl<V> Named<V> {
     fn entries(&self) -> &[Entry<V>] {
-        self.entries.as_deref().map_or(&[], Vec::as_slice)
+        self.entries.as_deref().unwrap_or(&[])
     }
 
     pub fn is_empty(&self) -> bool {
@@ -89,29 +91,50 @@ impl<V> Named<V> {
 impl<V: Clone> Named<V> {
     /// Sets the value of a name (shared with the caller), keeping its place when present.
     pub fn insert(&mut self, name: &Arc<str>, hash: u64, value: V) {
-        let entries = Arc::make_mut(self.entries.get_or_insert_with(Default::default));
-        match entries
-            .iter_mut()
-            .find(|(k, h, _)| *h == hash && **k == **name)
+        let place = self
+            .entries()
+            .iter()
+            .position(|(k, h, _)| *h == hash && **k == **name);
+        let Some(i) = place else {
+            let added = (Arc::clone(name), hash, value);
+            let entries = self.entries().iter().cloned().chain([added]);
+            self.entries = Some(entries.collect());
+            return;
+        };
+        if let Some(entry) = self
+            .entries
+            .as_mut()
+            .and_then(Arc::get_mut)
+            .and_then(|e| e.get_mut(i))
         {
-            Some(entry) => entry.2 = value,
-            None => entries.push((Arc::clone(name), hash, value)),
+            entry.2 = value;
+            return;
         }
+        // Shared: a copy with the new value.
+        let entries = self
+            .entries()
+            .iter()
+            .enumerate()
+            .map(|(j, e)| match j == i {
+                true => (Arc::clone(&e.0), e.1, value.clone()),
+                false => e.clone(),
+            });
+        self.entries = Some(entries.collect());
     }
 
     /// Keeps the entries whose name hash passes `keep` (asked once or twice per entry);
-    /// shared entries are copied only when one goes.
+    /// the entries are copied only when one goes.
     pub fn retain(&mut self, mut keep: impl FnMut(u64) -> bool) {
         if self.entries().iter().all(|(_, h, _)| keep(*h)) {
             return;
         }
-        if let Some(shared) = &mut self.entries {
-            let entries = Arc::make_mut(shared);
-            entries.retain(|(_, h, _)| keep(*h));
-            if entries.is_empty() {
-                self.entries = None;
-            }
-        }
+        let kept: Vec<Entry<V>> = self
+            .entries()
+            .iter()
+            .filter(|(_, h, _)| keep(*h))
+            .cloned()
+            .collect();
+        self.entries = (!kept.is_empty()).then(|| Arc::from(kept));
     }
 }
 
