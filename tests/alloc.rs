@@ -5,7 +5,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use chrono::{TimeZone, Utc};
-use crm_rules::{CustomerState, Engine, Event, Input, RuleSet, Schema};
+use crm_rules::{CustomerState, Engine, Event, Input, RuleSet, Schema, TickInput};
 
 struct Counting;
 
@@ -140,4 +140,63 @@ fn no_allocation_for_stateful_rules_that_do_not_fire() {
         assert!(plan.is_empty(), "{plan:?}");
     }
     assert_eq!(allocations(), before);
+}
+
+#[test]
+fn no_allocation_for_a_tick_where_nothing_is_due() {
+    let schema = Schema::from_json(
+        r#"{"fields": [
+          {"name": "客户状态", "type": "single_choice", "options": ["新客户", "成交客户"]},
+          {"name": "创建时间", "type": "date_time"},
+          {"name": "标签", "type": "tags"}]}"#,
+    )
+    .unwrap();
+    // A schedule, a relative time, inactivity and time in stage.
+    let tag = serde_json::json!([{"type": "add_tag", "tag": "x"}]);
+    let rules = serde_json::json!({"time_zone": "Asia/Shanghai", "rules": [
+        {"id": "daily", "name": "每日", "trigger": {"type": "schedule", "every": "day", "at": "09:00"},
+         "actions": tag},
+        {"id": "new-3d", "name": "新客户3天", "trigger": {"type": "relative", "field": "创建时间", "after": "3d"},
+         "actions": tag},
+        {"id": "quiet", "name": "7天未登录", "trigger": {"type": "inactivity", "events": ["login"], "for": "7d"},
+         "actions": tag},
+        {"id": "stage", "name": "新客户停留", "trigger": {"type": "stage_time", "field": "客户状态", "limits": {"新客户": "5d"}},
+         "actions": tag}
+    ]});
+    let rules = RuleSet::from_json(&rules.to_string()).unwrap();
+    let engine = Engine::builder(schema).rules(rules).build().unwrap();
+    let created = Utc.with_ymd_and_hms(2024, 5, 20, 1, 0, 0).unwrap();
+    let customer = engine
+        .schema()
+        .record([
+            ("客户状态", crm_rules::Value::from("新客户")),
+            ("创建时间", crm_rules::Value::DateTime(created)),
+        ])
+        .unwrap();
+    // The first tick starts the customer's clock and marks the stage.
+    let first = Utc.with_ymd_and_hms(2024, 5, 20, 2, 0, 0).unwrap();
+    let state = engine
+        .tick(&TickInput::new(
+            "C1",
+            &customer,
+            &CustomerState::new(),
+            first,
+        ))
+        .state
+        .unwrap();
+    // The next due time is 09:00 Shanghai the next day (01:00 UTC).
+    let next = Utc.with_ymd_and_hms(2024, 5, 21, 1, 0, 0).unwrap();
+    assert_eq!(engine.next_due(&customer, &state), Some(next));
+    let now = Utc.with_ymd_and_hms(2024, 5, 20, 12, 0, 0).unwrap();
+    let before = allocations();
+    for _ in 0..2 {
+        let plan = engine.tick(&TickInput::new("C1", &customer, &state, now));
+        assert!(plan.is_empty() && plan.occurrences.is_empty(), "{plan:?}");
+        assert_eq!(engine.next_due(&customer, &state), Some(next));
+    }
+    assert_eq!(allocations(), before, "ticks with nothing due allocated");
+    // Due: the tick fires and allocates its plan.
+    let plan = engine.tick(&TickInput::new("C1", &customer, &state, next));
+    assert_eq!(plan.occurrences.len(), 1);
+    assert!(allocations() > before);
 }

@@ -1,7 +1,8 @@
 //! A small map from names to values for the customer state: the times of watched event
 //! kinds and the marks of watched fields. A handful of entries, read on every due-time
-//! computation and copied into every new state, so it is a vector with shared names
-//! (cloning copies no text) and a hash of each name beside it (searching reads no text).
+//! computation and copied into every new state, so it is a vector shared between copies
+//! (cloning copies nothing until one changes), with shared names and a hash of each name
+//! beside it (searching reads no text).
 
 use std::fmt;
 use std::sync::Arc;
@@ -14,37 +15,59 @@ pub(crate) fn name_hash(name: &str) -> u64 {
     super::hash::mix(super::hash::fnv1a(&[name.as_bytes()]))
 }
 
+/// One entry: the name, its hash, the value.
+type Entry<V> = (Arc<str>, u64, V);
+
 /// Names → values, in insertion order. JSON: an object.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// The entries are shared between copies (a state copied to write one time into it
+/// copies no entries) and copied when a shared one is changed or a name is added; an
+/// empty map holds none. One allocation holds the counts and the entries, so reading
+/// them follows one pointer, as a vector's would.
+#[derive(Clone)]
 pub(crate) struct Named<V> {
-    entries: Vec<(Arc<str>, u64, V)>,
+    /// `None` when empty (never an empty list).
+    entries: Option<Arc<[Entry<V>]>>,
 }
 
 impl<V> Default for Named<V> {
     fn default() -> Named<V> {
-        Named {
-            entries: Vec::new(),
+        Named { entries: None }
+    }
+}
+
+impl<V: PartialEq> PartialEq for Named<V> {
+    fn eq(&self, other: &Named<V>) -> bool {
+        match (&self.entries, &other.entries) {
+            (Some(a), Some(b)) if Arc::ptr_eq(a, b) => true,
+            _ => self.entries() == other.entries(),
         }
     }
 }
 
+impl<V: Eq> Eq for Named<V> {}
+
 impl<V: fmt::Debug> fmt::Debug for Named<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.entries.iter().map(|(k, _, v)| (k, v)))
+            .entries(self.entries().iter().map(|(k, _, v)| (k, v)))
             .finish()
     }
 }
 
 impl<V> Named<V> {
+    fn entries(&self) -> &[Entry<V>] {
+        self.entries.as_deref().unwrap_or(&[])
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries().is_empty()
     }
 
     /// The value of a name.
     pub fn get(&self, name: &str) -> Option<&V> {
         let hash = name_hash(name);
-        self.entries
+        self.entries()
             .iter()
             .find(|(k, h, _)| *h == hash && &**k == name)
             .map(|(_, _, v)| v)
@@ -53,7 +76,7 @@ impl<V> Named<V> {
     /// The value of the name with this hash ([`name_hash`]), when the names searched for
     /// have distinct hashes (the engine checks that of the names it watches).
     pub fn get_hashed(&self, hash: u64) -> Option<&V> {
-        self.entries
+        self.entries()
             .iter()
             .find(|(_, h, _)| *h == hash)
             .map(|(_, _, v)| v)
@@ -61,42 +84,75 @@ impl<V> Named<V> {
 
     /// The `i`th entry's name hash and value.
     pub fn get_index(&self, i: usize) -> Option<(u64, &V)> {
-        self.entries.get(i).map(|(_, h, v)| (*h, v))
+        self.entries().get(i).map(|(_, h, v)| (*h, v))
     }
+}
 
+impl<V: Clone> Named<V> {
     /// Sets the value of a name (shared with the caller), keeping its place when present.
     pub fn insert(&mut self, name: &Arc<str>, hash: u64, value: V) {
-        match self
+        let place = self
+            .entries()
+            .iter()
+            .position(|(k, h, _)| *h == hash && **k == **name);
+        let Some(i) = place else {
+            let added = (Arc::clone(name), hash, value);
+            let entries = self.entries().iter().cloned().chain([added]);
+            self.entries = Some(entries.collect());
+            return;
+        };
+        if let Some(entry) = self
             .entries
-            .iter_mut()
-            .find(|(k, h, _)| *h == hash && **k == **name)
+            .as_mut()
+            .and_then(Arc::get_mut)
+            .and_then(|e| e.get_mut(i))
         {
-            Some(entry) => entry.2 = value,
-            None => self.entries.push((Arc::clone(name), hash, value)),
+            entry.2 = value;
+            return;
         }
+        // Shared: a copy with the new value.
+        let entries = self
+            .entries()
+            .iter()
+            .enumerate()
+            .map(|(j, e)| match j == i {
+                true => (Arc::clone(&e.0), e.1, value.clone()),
+                false => e.clone(),
+            });
+        self.entries = Some(entries.collect());
     }
 
-    /// Keeps the entries whose name hash passes `keep`.
+    /// Keeps the entries whose name hash passes `keep` (asked once or twice per entry);
+    /// the entries are copied only when one goes.
     pub fn retain(&mut self, mut keep: impl FnMut(u64) -> bool) {
-        self.entries.retain(|(_, h, _)| keep(*h));
+        if self.entries().iter().all(|(_, h, _)| keep(*h)) {
+            return;
+        }
+        let kept: Vec<Entry<V>> = self
+            .entries()
+            .iter()
+            .filter(|(_, h, _)| keep(*h))
+            .cloned()
+            .collect();
+        self.entries = (!kept.is_empty()).then(|| Arc::from(kept));
     }
 }
 
 impl<V: Serialize> Serialize for Named<V> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.entries.len()))?;
-        for (k, _, v) in &self.entries {
+        let mut map = serializer.serialize_map(Some(self.entries().len()))?;
+        for (k, _, v) in self.entries() {
             map.serialize_entry(&**k, v)?;
         }
         map.end()
     }
 }
 
-impl<'de, V: Deserialize<'de>> Deserialize<'de> for Named<V> {
+impl<'de, V: Deserialize<'de> + Clone> Deserialize<'de> for Named<V> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Named<V>, D::Error> {
         struct Entries<V>(std::marker::PhantomData<V>);
 
-        impl<'de, V: Deserialize<'de>> Visitor<'de> for Entries<V> {
+        impl<'de, V: Deserialize<'de> + Clone> Visitor<'de> for Entries<V> {
             type Value = Named<V>;
 
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -140,5 +196,27 @@ mod tests {
         assert_eq!(m.get("login"), None);
         assert_eq!(m.get("跟进阶段"), Some(&3));
         assert!(serde_json::from_str::<Named<u32>>("[1]").is_err());
+    }
+
+    #[test]
+    fn copies_share_entries_until_one_changes() {
+        let (a, b): (Arc<str>, Arc<str>) = (Arc::from("login"), Arc::from("跟进阶段"));
+        let mut m: Named<u32> = Named::default();
+        m.insert(&a, name_hash(&a), 1);
+        let mut copy = m.clone();
+        copy.retain(|_| true);
+        assert_eq!(copy, m);
+        copy.insert(&b, name_hash(&b), 2);
+        copy.insert(&a, name_hash(&a), 5);
+        assert_eq!(m.get("login"), Some(&1));
+        assert_eq!(m.get("跟进阶段"), None);
+        assert_eq!(copy.get("login"), Some(&5));
+        assert_ne!(copy, m);
+        let mut emptied = copy.clone();
+        emptied.retain(|_| false);
+        assert!(emptied.is_empty());
+        assert_eq!(emptied, Named::default());
+        assert_eq!(serde_json::to_string(&emptied).unwrap(), "{}");
+        assert_eq!(copy.get("login"), Some(&5));
     }
 }

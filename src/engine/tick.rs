@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::explain::Outcome;
 use super::run::Run;
-use super::timed::{self, Customer, Seen, When};
+use super::timed::{self, Customer, Seen, TickTime, When};
 use super::{Context, CustomerState, Engine, Input, NO_CONTEXT};
 use crate::condition::Event;
 use crate::duration::Duration;
@@ -73,6 +73,38 @@ impl<'a> TickInput<'a> {
     }
 }
 
+/// The time-based rules due in a tick (their places in [`Timing::rules`](timed::Timing)
+/// and first due times), in line for the first few (no allocation).
+#[derive(Default)]
+struct Due {
+    small: [(u32, Ts); 8],
+    len: usize,
+    more: Vec<(u32, Ts)>,
+}
+
+impl Due {
+    fn push(&mut self, i: usize, first: Ts) {
+        let entry = (u32::try_from(i).unwrap_or(u32::MAX), first);
+        match self.small.get_mut(self.len) {
+            Some(slot) => *slot = entry,
+            None => self.more.push(entry),
+        }
+        self.len += 1;
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (usize, Ts)> + '_ {
+        let small = &self.small[..self.len.min(self.small.len())];
+        small
+            .iter()
+            .chain(&self.more)
+            .map(|&(i, first)| (i as usize, first))
+    }
+}
+
 impl Run<'_, '_> {
     /// Evaluates what follows as of a due time: conditions, cooldowns, validity and the
     /// times actions compute read it as "now", and action keys derive from it.
@@ -98,8 +130,8 @@ impl Run<'_, '_> {
     fn due_rules(&mut self, seen: &Seen) {
         let e = self.e;
         let now = self.input.now;
-        let oldest = e.max_lateness.before(now);
-        let mut due = Vec::new();
+        let at = Ts::of(now);
+        let mut due = Due::default();
         {
             let state = self.state();
             let customer = Customer {
@@ -107,22 +139,43 @@ impl Run<'_, '_> {
                 state,
                 seen,
             };
-            for t in &e.timing.rules {
+            for (i, t) in e.timing.rules.iter().enumerate() {
                 if !t.active(state) {
                     continue;
                 }
-                if let Some(span) = timed::span(&e.timing, t, customer, now, oldest) {
-                    due.push((t.rule, span));
+                if let Some(first) = timed::due_by(&e.timing, t, customer, at) {
+                    due.push(i, first);
                 }
             }
         }
         if !due.is_empty() {
-            // Every due occurrence up to now is handled below.
-            let state = self.state_mut();
-            state.ticked = Some(state.ticked.map_or(now, |t| t.max(now)));
+            self.handle_due(&due, seen);
         }
-        for (r, span) in due {
-            let rule = &e.rules.rules[r as usize];
+        self.at_now();
+    }
+
+    /// Handles the due rules found, in order: each one's missed report, then its
+    /// occurrence considered as of its due time.
+    #[inline(never)]
+    fn handle_due(&mut self, due: &Due, seen: &Seen) {
+        let e = self.e;
+        let now = self.input.now;
+        let tick_time = TickTime::new(now, e.max_lateness);
+        let mut noted = false;
+        for (i, first) in due.iter() {
+            let Some(t) = e.timing.rules.get(i) else {
+                continue;
+            };
+            let Some(span) = timed::span(t, seen, first, &tick_time) else {
+                continue;
+            };
+            if !noted {
+                // Every due occurrence up to now is handled from here on.
+                let state = self.state_mut();
+                state.ticked = Some(state.ticked.map_or(now, |t| t.max(now)));
+                noted = true;
+            }
+            let (r, rule) = (t.rule, &e.rules.rules[t.rule as usize]);
             if let Some((count, at)) = span.missed {
                 self.plan.occurrences.push(Occurrence {
                     rule_id: rule.id.clone(),
@@ -153,7 +206,6 @@ impl Run<'_, '_> {
                 });
             }
         }
-        self.at_now();
     }
 }
 
@@ -286,13 +338,18 @@ impl Engine {
         };
         let mut run = Run::new(self, &inner);
         let mut seen = Seen::new(&self.timing, input.record, input.state);
-        run.record_times(Some(&mut seen));
+        // A tick has no event: when the customer is settled, there is nothing to record.
+        if !seen.settled(&self.timing) {
+            run.record_times(Some(&mut seen));
+        }
         if !self.scorers.is_empty() {
             run.score_tick();
         }
         run.due_rules(&seen);
         run.cascade();
-        run.run_sequences();
+        if !run.state().sequences.is_empty() {
+            run.run_sequences();
+        }
         if run.touched_any() {
             run.record_times(None);
         }

@@ -11,6 +11,7 @@ use super::named::name_hash;
 use super::state::{CustomerState, FieldMark};
 use crate::bytes::{same, word};
 use crate::condition::Node;
+use crate::duration::Duration;
 use crate::ruleset::{CompiledAction, CompiledRules, CompiledStep, CompiledTrigger};
 use crate::schedule::{local::Zone, relative, Recurrence, Ts};
 use crate::schema::{FieldId, Record, Schema};
@@ -410,28 +411,34 @@ fn mark(m: FieldMark) -> (Ts, u32) {
 
 impl Seen {
     pub fn new(timing: &Timing, record: &Record, state: &CustomerState) -> Seen {
-        let mut seen = Seen {
-            since: state.since.map(Ts::of),
-            ticked: state.ticked.map(Ts::of),
-            kinds: [None; SMALL],
-            marks: [None; SMALL],
-            hashes: [0; SMALL],
-        };
+        let mut kinds = [None; SMALL];
         if timing.kinds.len() <= SMALL {
-            for (i, slot) in seen.kinds.iter_mut().enumerate().take(timing.kinds.len()) {
+            for (i, slot) in kinds.iter_mut().enumerate().take(timing.kinds.len()) {
                 *slot = timing.last_event(state, i).map(Ts::of);
             }
         }
+        let mut marks = [None; SMALL];
+        let mut hashes = [0; SMALL];
         if timing.fields.len() <= SMALL {
-            for (i, (field, _, _)) in timing.fields.iter().enumerate() {
-                seen.hashes[i] = value_hash(record.get(*field));
-                seen.marks[i] = timing.last_change(state, i).map(mark);
+            let places = marks.iter_mut().zip(hashes.iter_mut());
+            for (i, ((field, _, _), (mark_of, hash))) in
+                timing.fields.iter().zip(places).enumerate()
+            {
+                *hash = value_hash(record.get(*field));
+                *mark_of = timing.last_change(state, i).map(mark);
             }
         }
-        seen
+        Seen {
+            since: state.since.map(Ts::of),
+            ticked: state.ticked.map(Ts::of),
+            kinds,
+            marks,
+            hashes,
+        }
     }
 
     /// The latest time of the `i`th watched kind.
+    #[inline]
     fn kind(&self, timing: &Timing, state: &CustomerState, i: usize) -> Option<Ts> {
         if timing.kinds.len() <= SMALL {
             return self.kinds.get(i).copied().flatten();
@@ -441,6 +448,7 @@ impl Seen {
 
     /// The mark of the `i`th watched field (when and the value's hash), and the hash of
     /// its current value.
+    #[inline]
     fn mark(&self, timing: &Timing, c: Customer<'_>, i: usize) -> Option<(Option<(Ts, u32)>, u32)> {
         if timing.fields.len() <= SMALL {
             return Some((*self.marks.get(i)?, *self.hashes.get(i)?));
@@ -448,6 +456,14 @@ impl Seen {
         let (field, _, _) = timing.fields.get(i)?;
         let m = timing.last_change(c.state, i).map(mark);
         Some((m, value_hash(c.record.get(*field))))
+    }
+
+    /// Whether there is nothing to record of the customer as it is: the engine has seen
+    /// it (or no rule counts from then), and every watched field's mark shows its value.
+    pub fn settled(&self, timing: &Timing) -> bool {
+        (self.since.is_some() || !timing.since)
+            && self.holds_fields(timing)
+            && (0..timing.fields.len()).all(|i| self.changed(i).is_none())
     }
 
     /// Whether the marks and hashes of every watched field are held.
@@ -482,6 +498,7 @@ impl Seen {
 /// The one due time of a relative, inactivity or time-in-stage rule for the customer as
 /// it is (whether or not a tick handled it); `None` when it has none (an absent date, a
 /// stage with no limit).
+#[inline]
 fn single(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
     match &t.kind {
         Kind::Schedule(_) => None,
@@ -556,6 +573,7 @@ fn bounds(t: &Timed, seen: &Seen) -> Result<(Ts, Ts), When> {
 /// latest tick ([`CustomerState::ticked`]; for a schedule never ticked, at or after when
 /// the engine first saw the customer), within its validity period; `None` when it has
 /// none.
+#[inline]
 pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
     if let Kind::Schedule(r) = &t.kind {
         let (after, until) = match bounds(t, c.seen) {
@@ -571,30 +589,91 @@ pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> 
     }
 }
 
-/// The due occurrences of a time-based rule at `now`: those after the latest tick and up
-/// to `now`, split by whether they are due at or after `oldest` (within the maximum
-/// lateness). `None` when nothing is due.
-pub(crate) fn span(
-    timing: &Timing,
-    t: &Timed,
-    c: Customer<'_>,
-    now: DateTime<Utc>,
-    oldest: DateTime<Utc>,
-) -> Option<Span> {
-    let when = next(timing, t, c)?;
-    let When::At(first) = when else {
-        return None;
-    };
-    if first > Ts::of(now) {
-        return None;
+/// The first due time of a time-based rule not yet handled ([`next`]), when it is due at
+/// `now` (at or before it); `None` when nothing is due.
+#[inline]
+pub(crate) fn due_by(timing: &Timing, t: &Timed, c: Customer<'_>, now: Ts) -> Option<Ts> {
+    match next(timing, t, c)? {
+        When::At(first) if first <= now => Some(first),
+        _ => None,
     }
-    let count = |c: u64| u32::try_from(c).unwrap_or(u32::MAX);
+}
+
+/// The time of a tick, and the earliest due time it still fires (the maximum lateness
+/// before it, as [`Duration::before`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct TickTime {
+    now: DateTime<Utc>,
+    lateness: Duration,
+    /// Both as instants, when `now` is not a leap second (then they order against other
+    /// instants as dates do); `None` on one, when they are compared as dates.
+    instants: Option<(Ts, Ts)>,
+}
+
+impl TickTime {
+    pub fn new(now: DateTime<Utc>, lateness: Duration) -> TickTime {
+        let instants = (now.timestamp_subsec_nanos() < 1_000_000_000).then(|| {
+            let at = Ts::of(now);
+            let oldest = at.plus(-lateness.as_seconds());
+            // Past the earliest instant chrono holds: that one, as `before` gives.
+            (
+                at,
+                if oldest.representable() {
+                    oldest
+                } else {
+                    Ts::MIN
+                },
+            )
+        });
+        TickTime {
+            now,
+            lateness,
+            instants,
+        }
+    }
+
+    /// The earliest due time still fired, as a date.
+    fn oldest(&self) -> DateTime<Utc> {
+        match self.instants.and_then(|(_, o)| o.to_date_time()) {
+            Some(o) => o,
+            None => self.lateness.before(self.now),
+        }
+    }
+
+    /// Whether a due time (not a leap second) is within the lateness.
+    fn fresh(&self, due: Ts, date: DateTime<Utc>) -> bool {
+        match self.instants {
+            Some((_, oldest)) => due >= oldest,
+            None => date >= self.oldest(),
+        }
+    }
+}
+
+/// The due occurrences of a time-based rule at a tick, the first of them at `first` (its
+/// [`due_by`]): those after the latest tick and up to the tick's time, split by whether
+/// they are due within the maximum lateness. `None` when nothing is due.
+pub(crate) fn span(t: &Timed, seen: &Seen, first: Ts, at: &TickTime) -> Option<Span> {
     if let Kind::Schedule(r) = &t.kind {
-        let (after, until) = bounds(t, c.seen).ok()?;
+        let (after, until) = bounds(t, seen).ok()?;
+        if !after.representable() {
+            return None;
+        }
+        if let Some((now, _)) = at.instants {
+            let until = match until.representable() {
+                true => until.min(now),
+                false => now,
+            };
+            if r.only(first, until) {
+                return single_span(first, at);
+            }
+        }
+        let now = at.now;
         let (after, until) = (
             after.to_date_time()?,
             until.to_date_time().unwrap_or(now).min(now),
         );
+        let oldest = at.oldest();
+        let count = |c: u64| u32::try_from(c).unwrap_or(u32::MAX);
         let before_oldest = oldest
             .checked_sub_signed(chrono::TimeDelta::nanoseconds(1))
             .unwrap_or(oldest);
@@ -611,12 +690,18 @@ pub(crate) fn span(
             missed,
         });
     }
+    single_span(first, at)
+}
+
+/// One due occurrence at `first`: fresh when within the lateness, else missed.
+fn single_span(first: Ts, at: &TickTime) -> Option<Span> {
     let d = first.to_date_time()?;
     let one = Some((1, d));
+    let fresh = at.fresh(first, d);
     Some(Span {
         last: d,
-        fresh: if d >= oldest { one } else { None },
-        missed: if d < oldest { one } else { None },
+        fresh: if fresh { one } else { None },
+        missed: if fresh { None } else { one },
     })
 }
 
@@ -647,6 +732,31 @@ mod tests {
         assert_eq!(value_hash(&Value::from("商务谈判")), GOLDEN[0]);
         assert_eq!(value_hash(&Value::Absent), GOLDEN[1]);
         assert_eq!(value_hash(&Value::from(vec!["VIP", "展会"])), GOLDEN[2]);
+    }
+
+    #[test]
+    fn tick_times_judge_lateness_as_dates_do() {
+        use chrono::TimeZone;
+        let day = Duration::days(1).unwrap();
+        let now = Utc.with_ymd_and_hms(2016, 12, 31, 23, 59, 59).unwrap();
+        // 23:59:60.5, a leap second, and ordinary instants around it.
+        let leap = chrono::NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
+            .unwrap()
+            .and_utc();
+        assert!(leap.timestamp_subsec_nanos() >= 1_000_000_000);
+        for now in [now, leap, now + chrono::TimeDelta::nanoseconds(7)] {
+            let at = TickTime::new(now, day);
+            let oldest = day.before(now);
+            assert_eq!(at.oldest(), oldest, "{now}");
+            for shift in [-2_000_000_000, -1, 0, 1, 500_000_000, 1_000_000_000] {
+                let due = oldest + chrono::TimeDelta::nanoseconds(shift);
+                let due = Ts::of(due).to_date_time().unwrap();
+                assert_eq!(at.fresh(Ts::of(due), due), due >= oldest, "{now} {shift}");
+            }
+        }
+        let far = TickTime::new(DateTime::<Utc>::MIN_UTC, day);
+        assert_eq!(far.oldest(), DateTime::<Utc>::MIN_UTC);
     }
 
     /// Computed independently (a Python transcription of `words` and `mix`).

@@ -3,8 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-/// An instant: Unix seconds, then nanoseconds (0–999,999,999). Orders as time does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// An instant: Unix seconds, then nanoseconds (0–999,999,999). Orders as time does; the
+/// default is the Unix epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub(crate) struct Ts {
     secs: i64,
     nanos: u32,
@@ -14,13 +15,19 @@ impl Ts {
     /// 1970-01-01T00:00:00Z.
     pub const EPOCH: Ts = Ts { secs: 0, nanos: 0 };
 
+    #[inline]
     pub fn new(secs: i64, nanos: u32) -> Ts {
+        if nanos < 1_000_000_000 {
+            return Ts { secs, nanos };
+        }
+        // A leap second's nanoseconds (chrono counts them past 999,999,999).
         Ts {
             secs: secs + i64::from(nanos / 1_000_000_000),
             nanos: nanos % 1_000_000_000,
         }
     }
 
+    #[inline]
     pub fn of(t: DateTime<Utc>) -> Ts {
         Ts::new(t.timestamp(), t.timestamp_subsec_nanos())
     }
@@ -31,6 +38,25 @@ impl Ts {
 
     pub fn nanos(self) -> u32 {
         self.nanos
+    }
+
+    /// The earliest instant chrono can represent.
+    pub const MIN: Ts = Ts {
+        secs: DateTime::<Utc>::MIN_UTC.timestamp(),
+        nanos: 0,
+    };
+
+    /// The latest instant chrono can represent.
+    pub const MAX: Ts = Ts {
+        secs: DateTime::<Utc>::MAX_UTC.timestamp(),
+        nanos: 999_999_999,
+    };
+
+    /// Whether the instant lies in the range chrono can represent (whether
+    /// [`Ts::to_date_time`] gives one), without building a `DateTime`.
+    #[inline]
+    pub fn representable(self) -> bool {
+        Ts::MIN <= self && self <= Ts::MAX
     }
 
     /// The same instant as a `DateTime`; `None` outside the range chrono can represent.
@@ -96,6 +122,19 @@ mod tests {
             None
         );
         assert_eq!(Ts::new(0, 1_500_000_000), Ts::new(1, 500_000_000));
+        assert_eq!(Ts::of(DateTime::<Utc>::MIN_UTC), Ts::MIN);
+        assert_eq!(Ts::of(DateTime::<Utc>::MAX_UTC), Ts::MAX);
+        for t in [
+            Ts::MIN,
+            Ts::MAX,
+            ts,
+            Ts::EPOCH,
+            Ts::MIN.just_before(),
+            Ts::MAX.plus(1),
+        ] {
+            assert_eq!(t.representable(), t.to_date_time().is_some(), "{t:?}");
+        }
+        assert!(!Ts::new(i64::MAX, 0).representable());
         assert_eq!(Ts::EPOCH.to_date_time(), Some(DateTime::UNIX_EPOCH));
     }
 }

@@ -39,6 +39,64 @@ pub(crate) struct Count {
 /// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
 const UNIX_EPOCH_DAYS: i64 = 719_163;
 const DAY: i64 = 86_400;
+/// Days either side of 1970-01-01 (about 260,000 years, inside chrono's range) within
+/// which the fast path computes monthly dates itself.
+const CIVIL_REACH: i64 = 95_000_000;
+
+/// Dates as days from 1970-01-01 in the proleptic Gregorian calendar, by arithmetic
+/// (Howard Hinnant's `civil_from_days` and `days_from_civil`): what chrono's dates give,
+/// without building them.
+mod civil {
+    /// The year and month of a day.
+    pub fn month_of(day: i64) -> (i64, u32) {
+        let z = day + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        (year, month as u32)
+    }
+
+    /// The day of a date (`dom` from 1, within the month).
+    fn day_of(year: i64, month: u32, dom: u32) -> i64 {
+        let y = year - i64::from(month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let m = i64::from(month);
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(dom) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// How many days a month has.
+    fn month_len(year: i64, month: u32) -> u32 {
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        }
+    }
+
+    /// The day of a month's `dom`th (1–31), or its last day when the month is shorter.
+    pub fn day_in_month(year: i64, month: u32, dom: u32) -> i64 {
+        day_of(year, month, dom.min(month_len(year, month)))
+    }
+
+    /// The month after (`forward`) or before a month.
+    pub fn step(year: i64, month: u32, forward: bool) -> (i64, u32) {
+        match (forward, month) {
+            (true, 12) => (year + 1, 1),
+            (true, m) => (year, m + 1),
+            (false, 1) => (year - 1, 12),
+            (false, m) => (year, m - 1),
+        }
+    }
+}
 
 fn bit(d: Weekday) -> u8 {
     1 << d.num_days_from_monday()
@@ -160,6 +218,7 @@ impl Recurrence {
     /// week before `threshold`, a Unix second, on): the first occurrence at or after it
     /// (`forward`), or the last at or before it, by arithmetic on seconds and days, as
     /// (day from 0001-01-01, Unix second). `None` to take the general path.
+    #[inline]
     fn fast_secs(&self, threshold: i64, forward: bool) -> Option<Option<(i64, i64)>> {
         let (from, offset) = self.zone.fixed()?;
         // The occurrence found lies within a week (a month) of the threshold.
@@ -168,21 +227,21 @@ impl Recurrence {
             return None;
         }
         let at = i64::from(self.at.num_seconds_from_midnight());
-        let local = threshold + i64::from(offset);
-        let (day, time) = (local.div_euclid(DAY), local.rem_euclid(DAY));
+        // Past `from`, which is after 1970: a positive local time.
+        let local = u64::try_from(threshold + i64::from(offset)).ok()?;
+        let (day, time) = ((local / DAY as u64) as i64, (local % DAY as u64) as i64);
         if self.every == Every::Month {
-            let unix_day = |d: NaiveDate| i64::from(d.num_days_from_ce()) - UNIX_EPOCH_DAYS;
-            let date = i32::try_from(day + UNIX_EPOCH_DAYS)
-                .ok()
-                .and_then(NaiveDate::from_num_days_from_ce_opt)?;
-            let here = unix_day(self.in_month(date.year(), date.month())?);
+            if !(-CIVIL_REACH..=CIVIL_REACH).contains(&day) {
+                return None;
+            }
+            let (year, month) = civil::month_of(day);
+            let here = civil::day_in_month(year, month, self.day_of_month);
             let d = match forward {
                 true if here > day || (here == day && time <= at) => here,
                 false if here < day || (here == day && time >= at) => here,
                 _ => {
-                    let (y, m) =
-                        add_month(date.year(), date.month(), if forward { 1 } else { -1 })?;
-                    unix_day(self.in_month(y, m)?)
+                    let (y, m) = civil::step(year, month, forward);
+                    civil::day_in_month(y, m, self.day_of_month)
                 }
             };
             return Some(Some((
@@ -197,18 +256,20 @@ impl Recurrence {
             (false, _, false) => (day - 1, -1),
         };
         if self.every == Every::Week {
-            // 1970-01-01 was a Thursday (3 days after a Monday).
-            let mut found = false;
-            for _ in 0..7 {
-                if self.days & (1 << (d + 3).rem_euclid(7)) != 0 {
-                    found = true;
-                    break;
-                }
-                d += step;
-            }
-            if !found {
+            if self.days == 0 {
                 return Some(None);
             }
+            // 1970-01-01 was a Thursday (3 days after a Monday). The days twice over, as
+            // bits: the first set bit from today's on (forward), or the last up to it a
+            // week on (backward), is the next schedule day.
+            let weekday = (d + 3).rem_euclid(7) as u32;
+            let days = u32::from(self.days) | (u32::from(self.days) << 7);
+            let ahead = (days >> weekday).trailing_zeros();
+            let behind = 31 - (days & ((2 << (weekday + 7)) - 1)).leading_zeros();
+            d += match step {
+                1 => i64::from(ahead),
+                _ => i64::from(behind) - i64::from(weekday + 7),
+            };
         }
         Some(Some((
             d + UNIX_EPOCH_DAYS,
@@ -223,6 +284,7 @@ impl Recurrence {
     }
 
     /// The first occurrence strictly after `t`, as an instant.
+    #[inline]
     pub fn next_after(&self, t: Ts) -> Option<Ts> {
         if let Some(found) = t
             .secs()
@@ -232,6 +294,20 @@ impl Recurrence {
             return found.map(|(_, secs)| Ts::new(secs, 0));
         }
         self.first_after(t.to_date_time()?).map(|(_, o)| Ts::of(o))
+    }
+
+    /// Whether `first`, an occurrence, is the only one up to `until` (inclusive) that
+    /// [`Recurrence::count`] counts from before it: the next occurrence is later, found on
+    /// the fast path (where every date has its own instant). `false` when unsure.
+    pub fn only(&self, first: Ts, until: Ts) -> bool {
+        let next = first
+            .secs()
+            .checked_add(1)
+            .and_then(|s| self.fast_secs(s, true));
+        match next {
+            Some(Some((_, secs))) => Ts::new(secs, 0) > until,
+            _ => false,
+        }
     }
 
     /// The first occurrence at or after `t`.
@@ -618,6 +694,11 @@ mod tests {
                 (Every::Day, vec![], None),
                 (Every::Week, vec![Weekday::Mon, Weekday::Thu], None),
                 (Every::Week, vec![Weekday::Sun], None),
+                (
+                    Every::Week,
+                    vec![Weekday::Wed, Weekday::Sat, Weekday::Sun],
+                    None,
+                ),
                 (Every::Month, vec![], Some(31)),
                 (Every::Month, vec![], Some(1)),
                 (Every::Month, vec![], Some(15)),
@@ -644,11 +725,50 @@ mod tests {
                                 g.first_after(t).map(|(_, o)| Ts::of(o)),
                                 "{zone} {t}"
                             );
+                            // A single occurrence up to `until` is told without counting.
+                            let Some(first) = f.next_after(Ts::of(t)) else {
+                                continue;
+                            };
+                            for hours in [0, 23, 25, 24 * 8, 24 * 32] {
+                                let until = first.plus(hours * 3600);
+                                let counted = g.count(t, until.to_date_time().unwrap());
+                                let one = counted.is_some_and(|c| {
+                                    c.count == 1 && Some(c.last) == first.to_date_time()
+                                });
+                                assert_eq!(f.only(first, until), one, "{zone} {t} {hours}");
+                            }
                         }
                         t += TimeDelta::minutes(97);
                     }
                 }
             }
+        }
+    }
+
+    #[test]
+    fn civil_dates_agree_with_chrono() {
+        let mut day = -CIVIL_REACH;
+        while day <= CIVIL_REACH {
+            for d in [day, day + 1, day + 59, day + 365] {
+                let date =
+                    NaiveDate::from_num_days_from_ce_opt((d + UNIX_EPOCH_DAYS) as i32).unwrap();
+                let (y, m) = civil::month_of(d);
+                assert_eq!((y, m), (i64::from(date.year()), date.month()), "{d}");
+                for dom in [1, 15, 28, 29, 30, 31] {
+                    let end = month_end(date.year(), date.month()).unwrap();
+                    let want = end.with_day(dom.min(end.day())).unwrap();
+                    assert_eq!(
+                        civil::day_in_month(y, m, dom),
+                        i64::from(want.num_days_from_ce()) - UNIX_EPOCH_DAYS,
+                        "{d} {dom}"
+                    );
+                }
+                let (ny, nm) = add_month(date.year(), date.month(), 1).unwrap();
+                let (py, pm) = add_month(date.year(), date.month(), -1).unwrap();
+                assert_eq!(civil::step(y, m, true), (i64::from(ny), nm));
+                assert_eq!(civil::step(y, m, false), (i64::from(py), pm));
+            }
+            day += 9_973 * 3;
         }
     }
 

@@ -77,13 +77,22 @@ fn fast(start: Start, offset: i64, at: Option<TimeOfDay>, zone: Zone) -> Option<
     let moved = local.checked_add(offset)?;
     let (moved, nanos) = match at {
         Some(at) => (
-            moved.div_euclid(DAY) * DAY + i64::from(at.hour() * 3600 + at.minute() * 60),
+            day_start(moved) + i64::from(at.hour() * 3600 + at.minute() * 60),
             0,
         ),
         None => (moved, nanos),
     };
     let utc = moved - zone_offset;
     (utc >= from).then(|| Some(Ts::new(utc, nanos)))
+}
+
+/// The start of the day of a local time in seconds (by unsigned division after 1970).
+#[inline]
+fn day_start(local: i64) -> i64 {
+    match u64::try_from(local) {
+        Ok(l) => (l - l % DAY as u64) as i64,
+        Err(_) => local.div_euclid(DAY) * DAY,
+    }
 }
 
 /// The due time of a sequence step `offset` seconds after `previous` (the previous step's
