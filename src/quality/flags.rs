@@ -432,8 +432,7 @@ impl FlagChecks {
         if self.names.is_empty() {
             return None;
         }
-        let stem_len = value.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-        if normal && stem_len > self.longest_name {
+        if normal && stem(value).len() > self.longest_name {
             return None;
         }
         let form = if normal {
@@ -441,7 +440,7 @@ impl FlagChecks {
         } else {
             text::text(value)
         };
-        let stem = form.trim_end_matches(|c: char| c.is_ascii_digit());
+        let stem = stem(&form);
         self.names
             .iter()
             .any(|n| {
@@ -449,6 +448,16 @@ impl FlagChecks {
             })
             .then(|| (FlagKind::TestName, "looks like test data".into()))
     }
+}
+
+/// A text without its trailing ASCII digits (`测试2` → `测试`), by bytes: no other
+/// character ends in a digit's byte.
+fn stem(text: &str) -> &str {
+    let end = text
+        .bytes()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(0, |at| at + 1);
+    text.get(..end).unwrap_or(text)
 }
 
 /// A name as the name list compares it: normalized text, ASCII letters lower-cased.

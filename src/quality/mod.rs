@@ -162,6 +162,7 @@ mod flags;
 mod index;
 mod merge;
 mod normalize;
+mod recheck;
 mod report;
 mod text;
 

@@ -95,26 +95,6 @@ impl Plan {
     }
 }
 
-/// Whether [`check_value`](crate::schema::check_value) can find a problem in a value
-/// this module normalized for the field. Normalization already guarantees the kind, the
-/// choice options and the absence of blanks, so a plain text, choice or boolean field
-/// needs no second look, and the row check skips it.
-pub(crate) fn needs_check(field: &Field) -> bool {
-    let lengths = field.min_length.is_some() || field.max_length.is_some();
-    match field.field_type {
-        FieldType::Phone | FieldType::Email | FieldType::Rating => true,
-        FieldType::Number | FieldType::Integer => field.min.is_some() || field.max.is_some(),
-        FieldType::Date | FieldType::DateTime => field.not_before_today,
-        FieldType::Bool => false,
-        FieldType::Text
-        | FieldType::LongText
-        | FieldType::Member
-        | FieldType::SingleChoice
-        | FieldType::MultipleChoice
-        | FieldType::Tags => lengths,
-    }
-}
-
 /// A value that could not be normalized: what to show of it and what is wrong (one
 /// message per problem: a multiple choice may hold several values that are no option).
 #[derive(Debug)]

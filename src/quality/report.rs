@@ -128,7 +128,7 @@ impl Inner {
                 }
                 continue;
             }
-            if !self.checks[i] {
+            if self.checks[i].passes(value) {
                 continue;
             }
             for message in check_value(field, value, today) {
