@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 use super::dates;
 use super::text;
 use super::Checker;
+use crate::bytes::word;
 use crate::error::{FieldError, ValidationError};
 use crate::schema::{
     describe_json, describe_json_kind, mask, not_an_option, parse_kind, parse_kind_masked,
@@ -22,6 +23,15 @@ use crate::value::{Number, Value};
 #[derive(Clone, Debug)]
 pub(crate) struct Dictionary {
     sorted: Vec<(String, usize)>,
+    /// Per option, its length and first eight bytes as a word: a small dictionary is
+    /// scanned comparing words, not calling `memcmp` per option.
+    heads: Vec<(usize, u64)>,
+}
+
+/// A text's length and its first (up to) eight bytes as a word.
+fn head(text: &str) -> (usize, u64) {
+    let b = text.as_bytes();
+    (b.len(), word(&b[..b.len().min(8)]))
 }
 
 impl Dictionary {
@@ -33,7 +43,8 @@ impl Dictionary {
             .collect();
         // Stable: of two options that normalize alike, the first one wins.
         sorted.sort_by(|a, b| Dictionary::order(&a.0, &b.0));
-        Dictionary { sorted }
+        let heads = sorted.iter().map(|(o, _)| head(o)).collect();
+        Dictionary { sorted, heads }
     }
 
     fn order(a: &str, b: &str) -> std::cmp::Ordering {
@@ -43,11 +54,14 @@ impl Dictionary {
     /// The position of the option a normalized value names exactly.
     fn find(&self, value: &str) -> Option<usize> {
         if self.sorted.len() <= 16 {
+            let key = head(value);
+            let rest = value.as_bytes().get(8..).unwrap_or_default();
             return self
-                .sorted
+                .heads
                 .iter()
-                .find(|(o, _)| o == value)
-                .map(|(_, i)| *i);
+                .zip(&self.sorted)
+                .find(|(h, (o, _))| **h == key && o.as_bytes().get(8..).unwrap_or_default() == rest)
+                .map(|(_, (_, i))| *i);
         }
         let at = self
             .sorted
@@ -137,6 +151,7 @@ fn wrong_kind(field: &Field, json: &Json) -> Failure {
 
 /// A cell read as text: strings as they are, numbers as written (a spreadsheet gives
 /// `13812345678` as a number), anything else `None`.
+#[inline]
 fn cell_text(json: &Json) -> Option<Cow<'_, str>> {
     match json {
         Json::String(s) => Some(Cow::Borrowed(s)),
@@ -229,7 +244,34 @@ pub(crate) fn normalize_into(
         return Ok(());
     }
     match plan {
-        Plan::Text | Plan::LongText | Plan::Phone(_) | Plan::Email | Plan::Choice(_) => {
+        Plan::Choice(dictionary) => {
+            let Some(raw) = cell_text(json) else {
+                return Err(wrong_kind(field, json));
+            };
+            // The dictionary holds normal texts: a cell that is one needs no normalizing.
+            let found = match dictionary.find(&raw) {
+                Some(i) if !raw.is_empty() => i,
+                _ => {
+                    let value = text::text(&raw);
+                    if value.is_empty() {
+                        *slot = Value::Absent;
+                        return Ok(());
+                    }
+                    match dictionary.find(&value) {
+                        Some(i) => i,
+                        None => {
+                            return Err(Failure::new(
+                                shown(field, &value),
+                                not_an_option(field, &value),
+                            ))
+                        }
+                    }
+                }
+            };
+            set_text(slot, &field.options[found]);
+            Ok(())
+        }
+        Plan::Text | Plan::LongText | Plan::Phone(_) | Plan::Email => {
             let Some(raw) = cell_text(json) else {
                 return Err(wrong_kind(field, json));
             };
@@ -239,22 +281,6 @@ pub(crate) fn normalize_into(
                 Plan::Email => text::email(&raw),
                 _ => text::text(&raw),
             };
-            if let Plan::Choice(dictionary) = plan {
-                if value.is_empty() {
-                    *slot = Value::Absent;
-                    return Ok(());
-                }
-                return match dictionary.find(&value) {
-                    Some(i) => {
-                        set_text(slot, &field.options[i]);
-                        Ok(())
-                    }
-                    None => Err(Failure::new(
-                        shown(field, &value),
-                        not_an_option(field, &value),
-                    )),
-                };
-            }
             set_cow(slot, value);
             Ok(())
         }
