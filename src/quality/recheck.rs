@@ -60,6 +60,7 @@ impl Recheck {
 
     /// Whether the field's value, as this module normalized it, certainly breaks none of
     /// the field's rules; `false` when it may (then `check_value` decides and words it).
+    #[inline]
     pub(crate) fn passes(&self, value: &Value) -> bool {
         let within = |n: usize, min: &Option<u32>, max: &Option<u32>| {
             min.is_none_or(|m| n >= m as usize) && max.is_none_or(|m| n <= m as usize)
