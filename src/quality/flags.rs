@@ -412,8 +412,8 @@ impl FlagChecks {
     }
 
     fn check_email(&self, email: &str) -> Option<(FlagKind, String)> {
-        let (_, domain) = email.rsplit_once('@')?;
-        let domain = domain.trim().as_bytes();
+        let at = email.bytes().rposition(|b| b == b'@')?;
+        let domain = email.get(at + 1..)?.trim().as_bytes();
         let hit = self.domains.iter().find(|d| {
             let d = d.as_bytes();
             match domain.len().checked_sub(d.len()) {
