@@ -247,7 +247,8 @@ pub struct Totals {
 }
 
 /// The result of validating a batch of rows: each row's normalized record or problems,
-/// with totals.
+/// with totals. [`Checker::report`] makes one; [`Checker::report_into`] refills one with
+/// the next batch of a chunked import.
 ///
 /// The JSON form (`serde_json::to_string(&report)`) is for showing and logging:
 /// `{"totals": {...}, "rows": [{"row": 1, "status": "succeeded", "record": {...},
