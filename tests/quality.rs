@@ -6,7 +6,7 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use crm_rules::quality::{
     Checker, Config, CustomerNumberError, CustomerNumbers, FieldPolicy, FlagKind, Flags, KeyIndex,
-    MergeError, MergePolicy, Outcome, Survivor,
+    MergeError, MergePolicy, Outcome, Report, Survivor,
 };
 use crm_rules::{Record, Schema, Value};
 use proptest::prelude::*;
@@ -538,6 +538,60 @@ fn an_empty_batch_has_empty_totals() {
         report.to_string(),
         "0 rows: 0 succeeded, 0 failed; 0 flagged"
     );
+}
+
+/// Whether two reports are the same: rows, totals, text and JSON.
+fn assert_same_report(reused: &Report, fresh: &Report) {
+    assert_eq!(reused.rows(), fresh.rows());
+    assert_eq!(reused.totals(), fresh.totals());
+    assert_eq!(reused.to_string(), fresh.to_string());
+    assert_eq!(
+        serde_json::to_value(reused).unwrap(),
+        serde_json::to_value(fresh).unwrap()
+    );
+}
+
+#[test]
+fn a_reused_report_is_the_report_of_its_last_batch() {
+    let checker = checker();
+    let first = [
+        json!({"客户名称": "星辰科技", "联系人": "王芳", "手机号": "13952867341", "标签": ["VIP", "展会", "官网"], "关注产品": "CRM，BI", "备注": "第一行\n第二行"}),
+        json!({"客户名称": "蓝海", "手机号": "139"}),
+        json!({"客户名称": "测试", "手机号": "13800000000", "预算": 500}),
+        json!({"客户名称": "远山", "邮箱": "a@qq.com", "客户状态": "意向客户", "签约日期": "2024/3/5"}),
+    ];
+    // Fields given before are missing now, texts become lists and numbers, rows that
+    // succeeded fail and the other way round, and there are more rows than before.
+    let second = [
+        json!({"客户名称": "蓝海", "手机号": "139"}),
+        json!({"客户名称": "  远山  贸易 ", "标签": "展会"}),
+        json!({"客户名称": "星辰", "关注产品": ["ERP", "ＥＲＰ"], "联系人": null, "预算": "1,000"}),
+        json!(["not", "a", "row"]),
+        json!({"客户名称": "新月", "联系人": "李雷", "手机号": "+86 137-6123-4590", "来源": "展会"}),
+        json!({"客户名称": "晨光", "客户状态": "成交客户", "备注": " 备注 "}),
+    ];
+    let mut report = Report::new(&checker);
+    for batch in [&first[..], &second[..], &first[..2], &[]] {
+        checker.report_into(&mut report, batch, now());
+        assert_same_report(&report, &checker.report(batch, now()));
+    }
+    assert_eq!(
+        report.to_string(),
+        "0 rows: 0 succeeded, 0 failed; 0 flagged"
+    );
+
+    // A report of another schema's checker becomes this checker's report.
+    let other = Checker::new(
+        &Schema::from_json(r#"{"fields": [{"name": "公司", "type": "text"}]}"#).unwrap(),
+    );
+    let mut report = other.report(&[json!({"公司": "星辰"})], now());
+    checker.report_into(&mut report, &second, now());
+    assert_same_report(&report, &checker.report(&second, now()));
+    let names: Vec<&str> = report.rows()[1]
+        .record()
+        .map(|r| r.values().iter().filter_map(Value::as_text).collect())
+        .unwrap_or_default();
+    assert_eq!(names, ["远山 贸易"]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1387,6 +1441,23 @@ proptest! {
         prop_assert_eq!(report.rows().iter().filter(|r| !r.flags.is_empty()).count(), t.flagged);
         for (i, r) in report.rows().iter().enumerate() {
             prop_assert_eq!(r.row, i + 1);
+        }
+    }
+
+    #[test]
+    fn a_report_refilled_batch_after_batch_equals_a_fresh_one(
+        batches in proptest::collection::vec(
+            proptest::collection::vec(prop_oneof![9 => row(), 1 => Just(json!([1]))], 0..12),
+            1..4,
+        )
+    ) {
+        let checker = checker();
+        let mut report = Report::new(&checker);
+        for batch in &batches {
+            checker.report_into(&mut report, batch, now());
+            let fresh = checker.report(batch, now());
+            prop_assert_eq!(report.rows(), fresh.rows());
+            prop_assert_eq!(report.totals(), fresh.totals());
         }
     }
 

@@ -7,7 +7,8 @@ use chrono_tz::Tz;
 use super::duplicates::KeyDef;
 use super::flags::{Flag, FlagChecks};
 use super::merge::MergeRules;
-use super::normalize::{needs_check, Plan};
+use super::normalize::Plan;
+use super::recheck::Recheck;
 use crate::schema::{FieldId, Record, Schema};
 
 /// The data quality decisions of a schema, compiled once: how each field is normalized,
@@ -47,8 +48,8 @@ pub struct Checker {
 pub(crate) struct Inner {
     pub(crate) schema: Schema,
     pub(crate) plans: Vec<Plan>,
-    /// Per field: whether a normalized value still needs `check_value`.
-    pub(crate) checks: Vec<bool>,
+    /// Per field: what a normalized value can still break.
+    pub(crate) checks: Vec<Recheck>,
     pub(crate) zone: Tz,
     pub(crate) flags: FlagChecks,
     pub(crate) keys: Vec<KeyDef>,
@@ -75,7 +76,7 @@ impl Checker {
         Checker {
             inner: Arc::new(Inner {
                 plans: fields.iter().map(Plan::new).collect(),
-                checks: fields.iter().map(needs_check).collect(),
+                checks: fields.iter().map(Recheck::new).collect(),
                 zone,
                 flags: FlagChecks::new(&config.flags, fields, by_name),
                 keys,

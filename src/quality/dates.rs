@@ -20,7 +20,9 @@ pub(crate) const NOT_A_DATE_TIME: &str = "is not a date-time (accepted: 2024-03-
 /// Full-width characters made ASCII and the text trimmed.
 fn folded(s: &str) -> Cow<'_, str> {
     let s = s.trim();
-    if s.is_ascii() || s.chars().all(|c| fold_ascii(c) == c) {
+    // Only full-width forms (UTF-8 lead byte EF) and the ideographic space (E3) fold.
+    let foldable = |b: &u8| *b == 0xEF || *b == 0xE3;
+    if !s.as_bytes().iter().any(foldable) || s.chars().all(|c| fold_ascii(c) == c) {
         Cow::Borrowed(s)
     } else {
         Cow::Owned(

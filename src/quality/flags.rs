@@ -412,8 +412,8 @@ impl FlagChecks {
     }
 
     fn check_email(&self, email: &str) -> Option<(FlagKind, String)> {
-        let (_, domain) = email.rsplit_once('@')?;
-        let domain = domain.trim().as_bytes();
+        let at = email.bytes().rposition(|b| b == b'@')?;
+        let domain = email.get(at + 1..)?.trim().as_bytes();
         let hit = self.domains.iter().find(|d| {
             let d = d.as_bytes();
             match domain.len().checked_sub(d.len()) {
@@ -432,8 +432,7 @@ impl FlagChecks {
         if self.names.is_empty() {
             return None;
         }
-        let stem_len = value.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-        if normal && stem_len > self.longest_name {
+        if normal && stem(value).len() > self.longest_name {
             return None;
         }
         let form = if normal {
@@ -441,7 +440,7 @@ impl FlagChecks {
         } else {
             text::text(value)
         };
-        let stem = form.trim_end_matches(|c: char| c.is_ascii_digit());
+        let stem = stem(&form);
         self.names
             .iter()
             .any(|n| {
@@ -449,6 +448,16 @@ impl FlagChecks {
             })
             .then(|| (FlagKind::TestName, "looks like test data".into()))
     }
+}
+
+/// A text without its trailing ASCII digits (`测试2` → `测试`), by bytes: no other
+/// character ends in a digit's byte.
+fn stem(text: &str) -> &str {
+    let end = text
+        .bytes()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(0, |at| at + 1);
+    text.get(..end).unwrap_or(text)
 }
 
 /// A name as the name list compares it: normalized text, ASCII letters lower-cased.
@@ -466,46 +475,50 @@ struct Runs {
 
 impl Runs {
     fn of(digits: &[u8]) -> Runs {
-        let (mut same, mut up, mut down) = (0usize, 0usize, 0usize);
         let mut best = Runs {
             repeated: 0,
             sequential: 0,
         };
-        let mut previous: Option<u8> = None;
+        // The step between neighbouring digits (mod 10: 0 the same, 1 up, 9 down), and
+        // how many digits the current run of one step holds.
+        let (mut previous, mut step, mut run) = (None, u8::MAX, 0usize);
         for &d in digits {
             if !d.is_ascii_digit() {
-                (same, up, down) = (0, 0, 0);
                 previous = None;
                 continue;
             }
-            match previous {
-                Some(p) => {
-                    same = if d == p { same + 1 } else { 1 };
-                    up = if d == next_digit(p) { up + 1 } else { 1 };
-                    down = if p == next_digit(d) { down + 1 } else { 1 };
-                }
-                None => (same, up, down) = (1, 1, 1),
+            let Some(p) = previous.replace(d) else {
+                // A digit alone is a run of one of each kind.
+                best.repeated = best.repeated.max(1);
+                best.sequential = best.sequential.max(1);
+                step = u8::MAX;
+                continue;
+            };
+            let s = (d + 10 - p) % 10;
+            run = if s == step { run + 1 } else { 2 };
+            step = s;
+            match s {
+                0 => best.repeated = best.repeated.max(run),
+                1 | 9 => best.sequential = best.sequential.max(run),
+                _ => {}
             }
-            best.repeated = best.repeated.max(same);
-            best.sequential = best.sequential.max(up).max(down);
-            previous = Some(d);
         }
         best
-    }
-}
-
-/// The digit that follows `d` counting up (9 → 0); any other byte follows nothing.
-fn next_digit(d: u8) -> u8 {
-    match d {
-        b'0'..=b'8' => d + 1,
-        b'9' => b'0',
-        _ => 0,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digit that follows `d` counting up (9 → 0); any other byte follows nothing.
+    fn next_digit(d: u8) -> u8 {
+        match d {
+            b'0'..=b'8' => d + 1,
+            b'9' => b'0',
+            _ => 0,
+        }
+    }
 
     /// The longest run of ASCII digits in which each neighbouring pair satisfies `linked`.
     fn longest_run(digits: &[u8], linked: impl Fn(u8, u8) -> bool) -> usize {
@@ -547,6 +560,11 @@ mod tests {
             "1-2-3",
             "",
             "0909",
+            "5",
+            "1112345",
+            "98789",
+            "55555432",
+            "12a34b5555",
         ] {
             let d = s.as_bytes();
             let runs = Runs::of(d);

@@ -142,9 +142,10 @@
 //! O(fields) with no hashing of column names when rows share their column order (every
 //! row of a spreadsheet); a batch report is linear in rows. [`Checker::find_duplicates`]
 //! costs O(n log n) per match key; [`KeyIndex::matches`] O(k log n) for k match keys.
-//! For very large imports, report in chunks of about a thousand rows as they are read:
-//! the rows and records of a chunk then stay in the processor's cache (row numbers
-//! count from 1 within each chunk).
+//! For very large imports, report in chunks of about a thousand rows as they are read,
+//! into one report ([`Checker::report_into`]): the rows and records of a chunk then stay
+//! in the processor's cache, and each chunk's records are written over the previous
+//! chunk's instead of being allocated anew (row numbers count from 1 within each chunk).
 //!
 //! # Customer numbers
 //!
@@ -161,6 +162,7 @@ mod flags;
 mod index;
 mod merge;
 mod normalize;
+mod recheck;
 mod report;
 mod text;
 

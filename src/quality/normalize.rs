@@ -9,6 +9,7 @@ use serde_json::Value as Json;
 use super::dates;
 use super::text;
 use super::Checker;
+use crate::bytes::word;
 use crate::error::{FieldError, ValidationError};
 use crate::schema::{
     describe_json, describe_json_kind, mask, not_an_option, parse_kind, parse_kind_masked,
@@ -22,6 +23,15 @@ use crate::value::{Number, Value};
 #[derive(Clone, Debug)]
 pub(crate) struct Dictionary {
     sorted: Vec<(String, usize)>,
+    /// Per option, its length and first eight bytes as a word: a small dictionary is
+    /// scanned comparing words, not calling `memcmp` per option.
+    heads: Vec<(usize, u64)>,
+}
+
+/// A text's length and its first (up to) eight bytes as a word.
+fn head(text: &str) -> (usize, u64) {
+    let b = text.as_bytes();
+    (b.len(), word(&b[..b.len().min(8)]))
 }
 
 impl Dictionary {
@@ -33,7 +43,8 @@ impl Dictionary {
             .collect();
         // Stable: of two options that normalize alike, the first one wins.
         sorted.sort_by(|a, b| Dictionary::order(&a.0, &b.0));
-        Dictionary { sorted }
+        let heads = sorted.iter().map(|(o, _)| head(o)).collect();
+        Dictionary { sorted, heads }
     }
 
     fn order(a: &str, b: &str) -> std::cmp::Ordering {
@@ -43,11 +54,14 @@ impl Dictionary {
     /// The position of the option a normalized value names exactly.
     fn find(&self, value: &str) -> Option<usize> {
         if self.sorted.len() <= 16 {
+            let key = head(value);
+            let rest = value.as_bytes().get(8..).unwrap_or_default();
             return self
-                .sorted
+                .heads
                 .iter()
-                .find(|(o, _)| o == value)
-                .map(|(_, i)| *i);
+                .zip(&self.sorted)
+                .find(|(h, (o, _))| **h == key && o.as_bytes().get(8..).unwrap_or_default() == rest)
+                .map(|(_, (_, i))| *i);
         }
         let at = self
             .sorted
@@ -95,26 +109,6 @@ impl Plan {
     }
 }
 
-/// Whether [`check_value`](crate::schema::check_value) can find a problem in a value
-/// this module normalized for the field. Normalization already guarantees the kind, the
-/// choice options and the absence of blanks, so a plain text, choice or boolean field
-/// needs no second look, and the row check skips it.
-pub(crate) fn needs_check(field: &Field) -> bool {
-    let lengths = field.min_length.is_some() || field.max_length.is_some();
-    match field.field_type {
-        FieldType::Phone | FieldType::Email | FieldType::Rating => true,
-        FieldType::Number | FieldType::Integer => field.min.is_some() || field.max.is_some(),
-        FieldType::Date | FieldType::DateTime => field.not_before_today,
-        FieldType::Bool => false,
-        FieldType::Text
-        | FieldType::LongText
-        | FieldType::Member
-        | FieldType::SingleChoice
-        | FieldType::MultipleChoice
-        | FieldType::Tags => lengths,
-    }
-}
-
 /// A value that could not be normalized: what to show of it and what is wrong (one
 /// message per problem: a multiple choice may hold several values that are no option).
 #[derive(Debug)]
@@ -157,6 +151,7 @@ fn wrong_kind(field: &Field, json: &Json) -> Failure {
 
 /// A cell read as text: strings as they are, numbers as written (a spreadsheet gives
 /// `13812345678` as a number), anything else `None`.
+#[inline]
 fn cell_text(json: &Json) -> Option<Cow<'_, str>> {
     match json {
         Json::String(s) => Some(Cow::Borrowed(s)),
@@ -165,11 +160,61 @@ fn cell_text(json: &Json) -> Option<Cow<'_, str>> {
     }
 }
 
-fn text_value(s: Cow<'_, str>) -> Value {
-    if s.is_empty() {
-        Value::Absent
+/// Writes a text into a value slot, reusing the slot's buffer when it holds a text
+/// already (a report refilled by [`Checker::report_into`] allocates nothing for it); an
+/// empty text makes the slot absent.
+fn set_text(slot: &mut Value, text: &str) {
+    if text.is_empty() {
+        *slot = Value::Absent;
+    } else if let Value::Text(t) = slot {
+        t.clear();
+        t.push_str(text);
     } else {
-        Value::Text(s.into_owned())
+        *slot = Value::Text(text.to_owned());
+    }
+}
+
+/// As [`set_text`], moving a text normalization made into the slot.
+fn set_cow(slot: &mut Value, text: Cow<'_, str>) {
+    match text {
+        Cow::Borrowed(s) => set_text(slot, s),
+        Cow::Owned(s) if s.is_empty() => *slot = Value::Absent,
+        Cow::Owned(s) => *slot = Value::Text(s),
+    }
+}
+
+/// The items of a list being built, written over the texts of the list a slot held, so
+/// that their buffers are reused.
+struct Items {
+    items: Vec<String>,
+    len: usize,
+}
+
+impl Items {
+    fn from_slot(slot: &mut Value) -> Items {
+        let items = match std::mem::take(slot) {
+            Value::List(items) => items,
+            _ => Vec::new(),
+        };
+        Items { items, len: 0 }
+    }
+
+    fn push(&mut self, item: &str) {
+        match self.items.get_mut(self.len) {
+            Some(t) => {
+                t.clear();
+                t.push_str(item);
+            }
+            None => self.items.push(item.to_owned()),
+        }
+        self.len += 1;
+    }
+
+    /// The items, each kept once.
+    fn finish(mut self) -> Vec<String> {
+        self.items.truncate(self.len);
+        dedup(&mut self.items);
+        self.items
     }
 }
 
@@ -181,11 +226,52 @@ pub(crate) fn normalize(
     zone: Tz,
     json: &Json,
 ) -> Result<Value, Failure> {
+    let mut value = Value::Absent;
+    normalize_into(plan, field, zone, json, &mut value).map(|()| value)
+}
+
+/// As [`normalize`], writing the value into `slot` and reusing what buffers it holds.
+/// On failure the slot's content is unspecified: the caller makes it absent.
+pub(crate) fn normalize_into(
+    plan: &Plan,
+    field: &Field,
+    zone: Tz,
+    json: &Json,
+    slot: &mut Value,
+) -> Result<(), Failure> {
     if json.is_null() {
-        return Ok(Value::Absent);
+        *slot = Value::Absent;
+        return Ok(());
     }
     match plan {
-        Plan::Text | Plan::LongText | Plan::Phone(_) | Plan::Email | Plan::Choice(_) => {
+        Plan::Choice(dictionary) => {
+            let Some(raw) = cell_text(json) else {
+                return Err(wrong_kind(field, json));
+            };
+            // The dictionary holds normal texts: a cell that is one needs no normalizing.
+            let found = match dictionary.find(&raw) {
+                Some(i) if !raw.is_empty() => i,
+                _ => {
+                    let value = text::text(&raw);
+                    if value.is_empty() {
+                        *slot = Value::Absent;
+                        return Ok(());
+                    }
+                    match dictionary.find(&value) {
+                        Some(i) => i,
+                        None => {
+                            return Err(Failure::new(
+                                shown(field, &value),
+                                not_an_option(field, &value),
+                            ))
+                        }
+                    }
+                }
+            };
+            set_text(slot, &field.options[found]);
+            Ok(())
+        }
+        Plan::Text | Plan::LongText | Plan::Phone(_) | Plan::Email => {
             let Some(raw) = cell_text(json) else {
                 return Err(wrong_kind(field, json));
             };
@@ -195,26 +281,26 @@ pub(crate) fn normalize(
                 Plan::Email => text::email(&raw),
                 _ => text::text(&raw),
             };
-            if let Plan::Choice(dictionary) = plan {
-                if value.is_empty() {
-                    return Ok(Value::Absent);
-                }
-                return match dictionary.find(&value) {
-                    Some(i) => Ok(Value::Text(field.options[i].clone())),
-                    None => Err(Failure::new(
-                        shown(field, &value),
-                        not_an_option(field, &value),
-                    )),
-                };
-            }
-            Ok(text_value(value))
+            set_cow(slot, value);
+            Ok(())
         }
         Plan::MultiChoice(_) | Plan::Tags => {
-            let mut items: Vec<String> = Vec::new();
+            let mut items = Items::from_slot(slot);
+            let mut messages = Vec::new();
             let mut add = |item: &str| {
                 let item = text::text(item);
-                if !item.is_empty() {
-                    items.push(item.into_owned());
+                if item.is_empty() {
+                    return;
+                }
+                match plan {
+                    Plan::MultiChoice(dictionary) => match dictionary.find(&item) {
+                        Some(i) => items.push(&field.options[i]),
+                        None => {
+                            messages.push(not_an_option(field, &item));
+                            items.push(&item);
+                        }
+                    },
+                    _ => items.push(&item),
                 }
             };
             match json {
@@ -242,28 +328,18 @@ pub(crate) fn normalize(
                     None => return Err(wrong_kind(field, json)),
                 },
             }
-            if let Plan::MultiChoice(dictionary) = plan {
-                let mut messages = Vec::new();
-                for item in &mut items {
-                    match dictionary.find(item) {
-                        Some(i) => item.clone_from(&field.options[i]),
-                        None => messages.push(not_an_option(field, item)),
-                    }
-                }
-                if !messages.is_empty() {
-                    return Err(Failure {
-                        value: shown(field, &unique(items).join(", ")),
-                        messages,
-                    });
-                }
-            }
             // Repeated items, and two spellings of one option, are kept once.
-            let items = unique(items);
-            Ok(if items.is_empty() {
-                Value::Absent
-            } else {
-                Value::List(items)
-            })
+            let items = items.finish();
+            if !messages.is_empty() {
+                return Err(Failure {
+                    value: shown(field, &items.join(", ")),
+                    messages,
+                });
+            }
+            if !items.is_empty() {
+                *slot = Value::List(items);
+            }
+            Ok(())
         }
         Plan::Number | Plan::Integer => {
             let number = match json {
@@ -271,7 +347,8 @@ pub(crate) fn normalize(
                 Json::String(s) => {
                     let trimmed = s.trim();
                     if trimmed.is_empty() {
-                        return Ok(Value::Absent);
+                        *slot = Value::Absent;
+                        return Ok(());
                     }
                     parse_number(trimmed).ok_or_else(|| {
                         let message = if matches!(plan, Plan::Integer) {
@@ -284,42 +361,50 @@ pub(crate) fn normalize(
                 }
                 _ => return Err(wrong_kind(field, json)),
             };
-            if matches!(plan, Plan::Integer) {
-                return match number.as_i64() {
-                    Some(i) => Ok(Value::Number(Number::from(i))),
-                    None => Err(Failure::new(
-                        shown(field, &number.to_string()),
-                        "is not an integer",
-                    )),
-                };
-            }
-            Ok(Value::Number(number))
-        }
-        Plan::Bool => match json {
-            Json::Bool(b) => Ok(Value::Bool(*b)),
-            Json::Number(_) | Json::String(_) => {
-                let raw = cell_text(json).unwrap_or_default();
-                let folded: String = raw.chars().map(text::fold_ascii).collect();
-                let word = folded.trim().to_ascii_lowercase();
-                match word.as_str() {
-                    "" => Ok(Value::Absent),
-                    "true" | "yes" | "y" | "1" | "是" => Ok(Value::Bool(true)),
-                    "false" | "no" | "n" | "0" | "否" => Ok(Value::Bool(false)),
-                    _ => Err(Failure::new(
-                        shown(field, &text::text(&raw)),
-                        "is not true or false (accepted: true, false, yes, no, 是, 否, 1, 0)",
-                    )),
+            *slot = Value::Number(if matches!(plan, Plan::Integer) {
+                match number.as_i64() {
+                    Some(i) => Number::from(i),
+                    None => {
+                        return Err(Failure::new(
+                            shown(field, &number.to_string()),
+                            "is not an integer",
+                        ))
+                    }
                 }
-            }
-            _ => Err(wrong_kind(field, json)),
-        },
+            } else {
+                number
+            });
+            Ok(())
+        }
+        Plan::Bool => {
+            *slot = match json {
+                Json::Bool(b) => Value::Bool(*b),
+                Json::Number(_) | Json::String(_) => {
+                    let raw = cell_text(json).unwrap_or_default();
+                    let folded: String = raw.chars().map(text::fold_ascii).collect();
+                    let word = folded.trim().to_ascii_lowercase();
+                    match word.as_str() {
+                        "" => Value::Absent,
+                        "true" | "yes" | "y" | "1" | "是" => Value::Bool(true),
+                        "false" | "no" | "n" | "0" | "否" => Value::Bool(false),
+                        _ => return Err(Failure::new(
+                            shown(field, &text::text(&raw)),
+                            "is not true or false (accepted: true, false, yes, no, 是, 否, 1, 0)",
+                        )),
+                    }
+                }
+                _ => return Err(wrong_kind(field, json)),
+            };
+            Ok(())
+        }
         Plan::Date | Plan::DateTime => {
             let Json::String(s) = json else {
                 return Err(wrong_kind(field, json));
             };
             // The date readers trim and fold full-width digits themselves.
             if s.trim().is_empty() {
-                return Ok(Value::Absent);
+                *slot = Value::Absent;
+                return Ok(());
             }
             let result = if matches!(plan, Plan::Date) {
                 dates::date(s)
@@ -328,29 +413,39 @@ pub(crate) fn normalize(
             } else {
                 dates::date_time(s, zone).map(Value::DateTime)
             };
-            result.map_err(|message| Failure::new(shown(field, &text::text(s)), message))
+            *slot =
+                result.map_err(|message| Failure::new(shown(field, &text::text(s)), message))?;
+            Ok(())
         }
     }
 }
 
-/// The items in their order, each kept at its first occurrence: a scan for short lists,
-/// an ordered set (no hashing) for long ones, so a cell of many items costs
+/// Keeps each item at its first occurrence, in order, in place: a scan for short lists,
+/// a sort of positions (no hashing) for long ones, so a cell of many items costs
 /// O(n log n), not O(n²).
-pub(crate) fn unique(items: Vec<String>) -> Vec<String> {
+pub(crate) fn dedup(items: &mut Vec<String>) {
     if items.len() <= 16 {
-        let mut out: Vec<String> = Vec::with_capacity(items.len());
-        for item in items {
-            if !out.contains(&item) {
-                out.push(item);
+        let mut kept = 0;
+        for i in 0..items.len() {
+            if !items[..kept].contains(&items[i]) {
+                items.swap(kept, i);
+                kept += 1;
             }
         }
-        return out;
+        items.truncate(kept);
+        return;
     }
-    let mut seen = std::collections::BTreeSet::new();
-    items
-        .into_iter()
-        .filter(|i| seen.insert(i.clone()))
-        .collect()
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| items[a].cmp(&items[b]).then(a.cmp(&b)));
+    let mut first = vec![false; items.len()];
+    for (k, &i) in order.iter().enumerate() {
+        first[i] = k == 0 || items[order[k - 1]] != items[i];
+    }
+    let mut at = 0;
+    items.retain(|_| {
+        at += 1;
+        first[at - 1]
+    });
 }
 
 /// A number written as text: an optional sign, digits (optionally grouped by commas in
@@ -457,11 +552,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn unique_keeps_first_occurrences_in_order() {
-        let short: Vec<String> = ["b", "a", "b", "c", "a"].map(String::from).to_vec();
-        assert_eq!(unique(short), ["b", "a", "c"]);
-        let long: Vec<String> = (0..40).map(|i| (i % 7).to_string()).collect();
-        assert_eq!(unique(long), ["0", "1", "2", "3", "4", "5", "6"]);
+    fn dedup_keeps_first_occurrences_in_order() {
+        let mut short: Vec<String> = ["b", "a", "b", "c", "a"].map(String::from).to_vec();
+        dedup(&mut short);
+        assert_eq!(short, ["b", "a", "c"]);
+        let mut long: Vec<String> = (0..40).map(|i| ((i * 5) % 7).to_string()).collect();
+        dedup(&mut long);
+        assert_eq!(long, ["0", "5", "3", "1", "6", "4", "2"]);
     }
 
     #[test]

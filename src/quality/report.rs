@@ -1,6 +1,7 @@
 //! Batch validation: rows in, per row the normalized record or every problem, plus totals.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use indexmap::IndexMap;
@@ -10,26 +11,30 @@ use serde_json::Value as Json;
 
 use super::checker::Inner;
 use super::flags::Flag;
-use super::normalize::normalize;
+use super::normalize::normalize_into;
 use super::Checker;
+use crate::bytes::word;
 use crate::error::{FieldError, ValidationError};
 use crate::schema::{check_value, describe_json, mask, FieldId, Record};
+use crate::value::Value;
 
 /// Where a problem sorts: schema fields in schema order, then unknown columns in the
 /// row's order.
 type Problems = Vec<(usize, FieldError)>;
 
 /// Remembers, by column position, which field the previous row's column named, so rows
-/// with the same columns (every row of a spreadsheet) resolve names without hashing.
+/// with the same columns (every row of a spreadsheet) resolve names without hashing; and
+/// which fields the current row gives a value for.
 #[derive(Default)]
 struct Columns {
     ids: Vec<Option<FieldId>>,
+    given: Vec<bool>,
 }
 
 impl Columns {
     fn resolve(&mut self, inner: &Inner, position: usize, name: &str) -> Option<FieldId> {
         if let Some(Some(id)) = self.ids.get(position) {
-            if inner.schema.fields()[id.index()].name == name {
+            if same_name(&inner.schema.fields()[id.index()].name, name) {
                 return Some(*id);
             }
         }
@@ -42,8 +47,26 @@ impl Columns {
     }
 }
 
+/// Whether a column names a field: field names of 4 to 16 bytes (Chinese names of 2 to 5
+/// characters) compared as two overlapping words each, without a call to `memcmp`.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let half = |x: &[u8], at: usize| u32::from_le_bytes([x[at], x[at + 1], x[at + 2], x[at + 3]]);
+    match n {
+        8..=16 => word(&a[..8]) == word(&b[..8]) && word(&a[n - 8..]) == word(&b[n - 8..]),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
+    }
+}
+
 impl Inner {
-    /// Normalizes and validates one row into `record`; returns every problem, sorted.
+    /// Normalizes and validates one row into `record`, writing over the values it holds
+    /// (their buffers are reused); returns every problem, sorted.
     fn check_into(
         &self,
         row: &Json,
@@ -53,7 +76,9 @@ impl Inner {
     ) -> Problems {
         let mut problems: Problems = Vec::new();
         let fields = self.schema.fields();
+        let values = record.values_mut(fields.len());
         let Some(object) = row.as_object() else {
+            values.fill_with(|| Value::Absent);
             problems.push((
                 0,
                 FieldError {
@@ -67,6 +92,8 @@ impl Inner {
             ));
             return problems;
         };
+        columns.given.clear();
+        columns.given.resize(fields.len(), false);
         for (position, (name, cell)) in object.iter().enumerate() {
             let Some(id) = columns.resolve(self, position, name) else {
                 problems.push((
@@ -80,31 +107,31 @@ impl Inner {
                 continue;
             };
             let i = id.index();
-            match normalize(&self.plans[i], &fields[i], self.zone, cell) {
-                Ok(value) => {
-                    record.set(id, value);
-                }
-                Err(failure) => {
-                    for message in failure.messages {
-                        problems.push((
-                            i,
-                            FieldError {
-                                field: fields[i].name.clone(),
-                                value: failure.value.clone(),
-                                message,
-                            },
-                        ));
-                    }
+            columns.given[i] = true;
+            let slot = &mut values[i];
+            if let Err(failure) = normalize_into(&self.plans[i], &fields[i], self.zone, cell, slot)
+            {
+                *slot = Value::Absent;
+                for message in failure.messages {
+                    problems.push((
+                        i,
+                        FieldError {
+                            field: fields[i].name.clone(),
+                            value: failure.value.clone(),
+                            message,
+                        },
+                    ));
                 }
             }
         }
         let unread = problems.len();
-        for (i, field) in fields.iter().enumerate() {
+        for (i, (field, value)) in fields.iter().zip(values.iter_mut()).enumerate() {
+            if !columns.given[i] {
+                *value = Value::Absent;
+            }
             if unread > 0 && problems[..unread].iter().any(|(at, _)| *at == i) {
                 continue; // reported once, when it was read
             }
-            let id = FieldId(i as u32);
-            let value = record.get(id);
             // Normalization makes blank texts and empty lists absent.
             if value.is_absent() {
                 if field.required {
@@ -119,7 +146,7 @@ impl Inner {
                 }
                 continue;
             }
-            if !self.checks[i] {
+            if self.checks[i].passes(value) {
                 continue;
             }
             for message in check_value(field, value, today) {
@@ -127,7 +154,7 @@ impl Inner {
                     i,
                     FieldError {
                         field: field.name.clone(),
-                        value: self.schema.show(id, value),
+                        value: self.schema.show(FieldId(i as u32), value),
                         message,
                     },
                 ));
@@ -139,27 +166,24 @@ impl Inner {
         problems
     }
 
-    /// Checks one row of a batch: outcome and flags.
+    /// Checks one row of a batch into `record`: the problems (empty when the row
+    /// succeeded) and the flags.
     fn check_for_report(
         &self,
         row: &Json,
         today: NaiveDate,
         columns: &mut Columns,
-    ) -> (Outcome, Vec<Flag>) {
-        let mut record = Record::absent(self.schema.fields().len());
-        let problems = self.check_into(row, today, columns, &mut record);
+        record: &mut Record,
+    ) -> (Vec<FieldError>, Vec<Flag>) {
+        let problems = self.check_into(row, today, columns, record);
         if problems.is_empty() {
-            let flags = self.flags_where(&record, true, |_| true);
-            (Outcome::Succeeded(record), flags)
+            (Vec::new(), self.flags_where(record, true, |_| true))
         } else {
             // Flag what is well-formed: fields without a problem.
-            let flags = self.flags_where(&record, true, |id| {
+            let flags = self.flags_where(record, true, |id| {
                 !problems.iter().any(|(at, _)| *at == id.index())
             });
-            (
-                Outcome::Failed(problems.into_iter().map(|(_, e)| e).collect()),
-                flags,
-            )
+            (problems.into_iter().map(|(_, e)| e).collect(), flags)
         }
     }
 }
@@ -223,7 +247,8 @@ pub struct Totals {
 }
 
 /// The result of validating a batch of rows: each row's normalized record or problems,
-/// with totals.
+/// with totals. [`Checker::report`] makes one; [`Checker::report_into`] refills one with
+/// the next batch of a chunked import.
 ///
 /// The JSON form (`serde_json::to_string(&report)`) is for showing and logging:
 /// `{"totals": {...}, "rows": [{"row": 1, "status": "succeeded", "record": {...},
@@ -240,11 +265,24 @@ pub struct Totals {
 /// flags per field:
 ///   手机号: 7
 /// ```
-#[derive(Clone)]
 pub struct Report {
     checker: Checker,
     rows: Vec<RowReport>,
     totals: Totals,
+    /// Records to write the next rows over, from the rows of an earlier batch (see
+    /// [`Checker::report_into`]) and from rows that failed.
+    spare: Vec<Record>,
+}
+
+impl Clone for Report {
+    fn clone(&self) -> Report {
+        Report {
+            checker: self.checker.clone(),
+            rows: self.rows.clone(),
+            totals: self.totals.clone(),
+            spare: Vec::new(),
+        }
+    }
 }
 
 impl fmt::Debug for Report {
@@ -257,6 +295,24 @@ impl fmt::Debug for Report {
 }
 
 impl Report {
+    /// An empty report of no rows, to be filled by [`Checker::report_into`].
+    ///
+    /// ```
+    /// use crm_rules::{quality::{Checker, Report}, Schema};
+    /// let schema = Schema::from_json(r#"{"fields": [{"name": "客户名称", "type": "text"}]}"#)?;
+    /// let report = Report::new(&Checker::new(&schema));
+    /// assert_eq!(report.to_string(), "0 rows: 0 succeeded, 0 failed; 0 flagged");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn new(checker: &Checker) -> Report {
+        Report {
+            checker: checker.clone(),
+            rows: Vec::new(),
+            totals: Totals::default(),
+            spare: Vec::new(),
+        }
+    }
+
     /// Every row, in the order given.
     pub fn rows(&self) -> &[RowReport] {
         &self.rows
@@ -530,50 +586,143 @@ impl Checker {
         rows: impl IntoIterator<Item = &'a Json>,
         now: DateTime<Utc>,
     ) -> Report {
+        let mut report = Report::new(self);
+        self.report_into(&mut report, rows, now);
+        report
+    }
+
+    /// As [`Checker::report`], into a report that is reused: its rows are replaced by the
+    /// new batch's, and the records of the rows it held are written over (their texts'
+    /// buffers reused), so an import that reports chunk after chunk into one report
+    /// allocates little more than the texts normalization changes. The report is then
+    /// exactly the one [`Checker::report`] gives for the batch (row numbers count from 1
+    /// again). It keeps the records of its largest batch for reuse: drop it to free them.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use crm_rules::{quality::{Checker, Report}, Schema};
+    /// use serde_json::json;
+    /// let schema = Schema::from_json(r#"{"fields": [
+    ///     {"name": "客户名称", "type": "text", "required": true},
+    ///     {"name": "手机号", "type": "phone", "sensitive": true}
+    /// ]}"#)?;
+    /// let checker = Checker::new(&schema);
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// let rows = [
+    ///     json!({"客户名称": "华为", "手机号": "+86 139 5286 7341"}),
+    ///     json!({"客户名称": "小米", "手机号": "13761234590"}),
+    ///     json!({"手机号": "13761234591"}),
+    /// ];
+    /// let mut report = Report::new(&checker);
+    /// let mut stored = Vec::new();
+    /// for chunk in rows.chunks(2) {
+    ///     checker.report_into(&mut report, chunk, now);
+    ///     // Store the chunk's records (here, their JSON) before the next chunk.
+    ///     stored.extend(report.records().map(|r| schema.record_to_json(r)));
+    /// }
+    /// assert_eq!(report.to_string(), "1 row: 0 succeeded, 1 failed; 0 flagged
+    /// problems per field:
+    ///   客户名称: 1");
+    /// assert_eq!(stored, [
+    ///     json!({"客户名称": "华为", "手机号": "13952867341"}),
+    ///     json!({"客户名称": "小米", "手机号": "13761234590"}),
+    /// ]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn report_into<'a>(
+        &self,
+        report: &mut Report,
+        rows: impl IntoIterator<Item = &'a Json>,
+        now: DateTime<Utc>,
+    ) {
         let inner = &*self.inner;
         let today = now.date_naive();
         let n = inner.schema.fields().len();
+        if !Arc::ptr_eq(&report.checker.inner, &self.inner) {
+            report.checker = self.clone();
+        }
+        // The records of the previous rows, the first on top, to be written over.
+        let previous = report.rows.drain(..).rev();
+        report
+            .spare
+            .extend(previous.filter_map(|r| match r.outcome {
+                Outcome::Succeeded(record) => Some(record),
+                Outcome::Failed(_) => None,
+            }));
         let mut columns = Columns::default();
         let mut problems = Counter::new(n);
         let mut flagged = Counter::new(n);
         let mut totals = Totals::default();
         let mut rows = rows.into_iter().peekable();
-        let mut out = Vec::with_capacity(rows.size_hint().0);
-        let mut i = 0;
+        report.rows.reserve(rows.size_hint().0);
         while let Some(row) = rows.next() {
             if let Some(next) = rows.peek() {
                 std::hint::black_box(touch(next));
             }
-            let (outcome, flags) = inner.check_for_report(row, today, &mut columns);
+            let mut record = report.spare.pop().unwrap_or_default();
+            let (list, flags) = inner.check_for_report(row, today, &mut columns, &mut record);
             totals.rows += 1;
-            match &outcome {
-                Outcome::Succeeded(_) => totals.succeeded += 1,
-                Outcome::Failed(list) => {
-                    totals.failed += 1;
-                    for p in list {
-                        problems.add(inner, &p.field);
-                    }
+            let outcome = if list.is_empty() {
+                totals.succeeded += 1;
+                Outcome::Succeeded(record)
+            } else {
+                totals.failed += 1;
+                for p in &list {
+                    problems.add(inner, &p.field);
                 }
-            }
+                report.spare.push(record);
+                Outcome::Failed(list)
+            };
             if !flags.is_empty() {
                 totals.flagged += 1;
                 for f in &flags {
                     flagged.add(inner, &f.field);
                 }
             }
-            out.push(RowReport {
-                row: i + 1,
+            report.rows.push(RowReport {
+                row: totals.rows,
                 outcome,
                 flags,
             });
-            i += 1;
         }
         totals.problems_per_field = problems.finish(inner);
         totals.flags_per_field = flagged.finish(inner);
-        Report {
-            checker: self.clone(),
-            rows: out,
-            totals,
+        report.totals = totals;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_compare_as_equality_does() {
+        let names = [
+            "",
+            "a",
+            "abc",
+            "abcd",
+            "abce",
+            "邮箱",
+            "邮件",
+            "手机号",
+            "手机码",
+            "客户名称",
+            "客户名字",
+            "abcdefgh",
+            "abcdefgi",
+            "bbcdefgh",
+            "创建时间0",
+            "创建时间1",
+            "abcdefghijklmnop",
+            "abcdefghijklmnoq",
+            "abcdefghijklmnopq",
+            "abcdefghijklmnopr",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(same_name(a, b), a == b, "{a} {b}");
+            }
         }
     }
 }

@@ -63,10 +63,23 @@ static INTERESTING: [bool; 256] = {
 
 /// Whether a single-line text is already normal: no white space at the ends, none but
 /// single spaces inside, no invisible or full-width alphanumeric characters.
+fn is_normal_text(s: &str) -> bool {
+    is_normal(s, false)
+}
+
+/// Whether a multi-line text is already normal: `\n` line breaks, none at the ends, and
+/// each line normal as [`is_normal_text`] says.
+fn is_normal_long_text(s: &str) -> bool {
+    is_normal(s, true) && !s.starts_with('\n') && !s.ends_with('\n')
+}
+
+/// The scan of [`is_normal_text`] and, with `lines`, of [`is_normal_long_text`]: a line
+/// break then ends a line, which must not end or start with a space.
 ///
 /// Skips to the next [`INTERESTING`] byte and decodes only there, so ordinary text is
 /// passed over at table-lookup speed.
-fn is_normal_text(s: &str) -> bool {
+#[inline(always)]
+fn is_normal(s: &str, lines: bool) -> bool {
     let b = s.as_bytes();
     if b.first() == Some(&b' ') || b.last() == Some(&b' ') {
         return false;
@@ -76,6 +89,12 @@ fn is_normal_text(s: &str) -> bool {
         i += offset;
         match b[i] {
             b' ' => {
+                if b.get(i + 1) == Some(&b' ') || (lines && b.get(i + 1) == Some(&b'\n')) {
+                    return false;
+                }
+                i += 1;
+            }
+            b'\n' if lines => {
                 if b.get(i + 1) == Some(&b' ') {
                     return false;
                 }
@@ -125,11 +144,7 @@ pub(crate) fn text(s: &str) -> Cow<'_, str> {
 /// A multi-line text: line breaks made `\n`, each line normalized as [`text`], blank
 /// lines at the start and the end removed (blank lines inside are kept).
 pub(crate) fn long_text(s: &str) -> Cow<'_, str> {
-    let normal = !s.contains('\r')
-        && s.split('\n').all(is_normal_text)
-        && !s.starts_with('\n')
-        && !s.ends_with('\n');
-    if normal {
+    if is_normal_long_text(s) {
         return Cow::Borrowed(s);
     }
     let unified = s.replace("\r\n", "\n").replace('\r', "\n");
@@ -257,6 +272,30 @@ mod tests {
             for s in [format!("a{c}b"), format!("{c} 客户"), format!("客户 {c}")] {
                 assert_eq!(is_normal_text(&s), naive(&s), "{:?}", s);
             }
+        }
+    }
+
+    #[test]
+    fn the_long_text_scan_agrees_with_the_definition() {
+        fn naive(s: &str) -> bool {
+            !s.contains('\r')
+                && s.split('\n').all(is_normal_text)
+                && !s.starts_with('\n')
+                && !s.ends_with('\n')
+        }
+        let parts = [
+            "a", " ", "  ", "\n", "\r", "\t", "客", "　", "１", "\u{200B}", "，",
+        ];
+        let mut texts = vec![String::new()];
+        for _ in 0..4 {
+            let longer: Vec<String> = texts
+                .iter()
+                .flat_map(|t| parts.iter().map(move |p| format!("{t}{p}")))
+                .collect();
+            texts.extend(longer);
+        }
+        for s in &texts {
+            assert_eq!(is_normal_long_text(s), naive(s), "{:?}", s);
         }
     }
 

@@ -62,6 +62,13 @@ impl Record {
         }
     }
 
+    /// Every value, sized to `n` fields, to be written in place: the import path refills
+    /// the records of a report it reuses, keeping the buffers of their texts.
+    pub(crate) fn values_mut(&mut self, n: usize) -> &mut [Value] {
+        self.values.resize_with(n, || Value::Absent);
+        &mut self.values
+    }
+
     /// The value of a field.
     #[inline]
     pub fn get(&self, id: FieldId) -> &Value {
