@@ -13,8 +13,8 @@ use super::checker::Inner;
 use super::flags::Flag;
 use super::normalize::normalize_into;
 use super::Checker;
-use crate::bytes::word;
 use crate::error::{FieldError, ValidationError};
+use crate::keys::same_text;
 use crate::schema::{check_value, describe_json, mask, FieldId, Record};
 use crate::value::Value;
 
@@ -34,7 +34,7 @@ struct Columns {
 impl Columns {
     fn resolve(&mut self, inner: &Inner, position: usize, name: &str) -> Option<FieldId> {
         if let Some(Some(id)) = self.ids.get(position) {
-            if same_name(&inner.schema.fields()[id.index()].name, name) {
+            if same_text(&inner.schema.fields()[id.index()].name, name) {
                 return Some(*id);
             }
         }
@@ -44,23 +44,6 @@ impl Columns {
         }
         self.ids[position] = id;
         id
-    }
-}
-
-/// Whether a column names a field: field names of 4 to 16 bytes (Chinese names of 2 to 5
-/// characters) compared as two overlapping words each, without a call to `memcmp`.
-#[inline]
-fn same_name(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    let half = |x: &[u8], at: usize| u32::from_le_bytes([x[at], x[at + 1], x[at + 2], x[at + 3]]);
-    match n {
-        8..=16 => word(&a[..8]) == word(&b[..8]) && word(&a[n - 8..]) == word(&b[n - 8..]),
-        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
-        _ => a == b,
     }
 }
 
@@ -688,41 +671,5 @@ impl Checker {
         totals.problems_per_field = problems.finish(inner);
         totals.flags_per_field = flagged.finish(inner);
         report.totals = totals;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_compare_as_equality_does() {
-        let names = [
-            "",
-            "a",
-            "abc",
-            "abcd",
-            "abce",
-            "邮箱",
-            "邮件",
-            "手机号",
-            "手机码",
-            "客户名称",
-            "客户名字",
-            "abcdefgh",
-            "abcdefgi",
-            "bbcdefgh",
-            "创建时间0",
-            "创建时间1",
-            "abcdefghijklmnop",
-            "abcdefghijklmnoq",
-            "abcdefghijklmnopq",
-            "abcdefghijklmnopr",
-        ];
-        for a in names {
-            for b in names {
-                assert_eq!(same_name(a, b), a == b, "{a} {b}");
-            }
-        }
     }
 }

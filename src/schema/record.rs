@@ -63,8 +63,10 @@ impl Record {
     }
 
     /// Every value, sized to `n` fields, to be written in place: the import path refills
-    /// the records of a report it reuses, keeping the buffers of their texts.
+    /// the records of a report it reuses, keeping the buffers of their texts. The record
+    /// keeps no keys after this (they are computed when read).
     pub(crate) fn values_mut(&mut self, n: usize) -> &mut [Value] {
+        self.keys.clear();
         self.values.resize_with(n, || Value::Absent);
         &mut self.values
     }
@@ -104,5 +106,35 @@ impl Record {
     /// Every value, in schema order.
     pub fn values(&self) -> &[Value] {
         &self.values
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_the_values_kept_or_written_in_place() {
+        let texts = [
+            Value::from("新客户"),
+            Value::from(vec!["VIP", "展会"]),
+            Value::from(3),
+        ];
+        let mut record = Record::absent(3);
+        for (i, v) in texts.iter().enumerate() {
+            record.set(FieldId(i as u32), v.clone());
+        }
+        let kept: Vec<u64> = (0..4).map(|i| record.key(FieldId(i))).collect();
+        assert_eq!(kept[0], Value::from("新客户").key());
+        assert_ne!(kept[0], 0);
+        assert_eq!(kept[2], 0);
+        assert_eq!(kept[3], 0);
+        let mut refilled = Record::absent(0);
+        refilled.values_mut(3).clone_from_slice(&texts);
+        let computed: Vec<u64> = (0..4).map(|i| refilled.key(FieldId(i))).collect();
+        assert_eq!(computed, kept);
+        refilled.set(FieldId(5), Value::from("x"));
+        assert_eq!(refilled.key(FieldId(5)), Value::from("x").key());
+        assert_eq!(refilled.key(FieldId(0)), kept[0]);
     }
 }
