@@ -581,13 +581,6 @@ impl<'e, 'i> Run<'e, 'i> {
         }
     }
 
-    /// The plan, finished ([`Run::settle`]).
-    #[inline(always)]
-    pub(crate) fn finish(mut self) -> Plan {
-        self.settle();
-        self.plan
-    }
-
     /// Writes into the plan the net changes, the new state (pruned of rules no longer in
     /// the set) and the trace.
     pub(crate) fn settle(&mut self) {

@@ -356,7 +356,8 @@ impl Engine {
         if !run.state().sequences.is_empty() {
             run.stop_sequences(true);
         }
-        run.finish()
+        run.settle();
+        run.plan
     }
 
     /// The earliest time at which a time-based rule could fire or a sequence step is due
