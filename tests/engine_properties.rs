@@ -400,16 +400,7 @@ fn any_customer() -> BoxedStrategy<Vec<(&'static str, Value)>> {
             .boxed(),
         _ => value_for(f),
     };
-    let fields: Vec<BoxedStrategy<Option<(&'static str, Value)>>> = FIELDS
-        .iter()
-        .map(|f| {
-            let v = prop_oneof![3 => near(f), 1 => value()];
-            prop::option::of(v.prop_map(move |v| (*f, v))).boxed()
-        })
-        .collect();
-    fields
-        .prop_map(|v| v.into_iter().flatten().collect())
-        .boxed()
+    customer_of(|f| prop_oneof![3 => near(f), 1 => value()].boxed())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -500,9 +491,16 @@ fn value_for(field: &str) -> BoxedStrategy<Value> {
 
 /// A customer: each field absent or holding a value of its kind.
 fn customer() -> BoxedStrategy<Vec<(&'static str, Value)>> {
+    customer_of(value_for)
+}
+
+/// A customer: each field absent or holding a value drawn for it by `value`.
+fn customer_of(
+    value: impl Fn(&str) -> BoxedStrategy<Value>,
+) -> BoxedStrategy<Vec<(&'static str, Value)>> {
     let fields: Vec<BoxedStrategy<Option<(&'static str, Value)>>> = FIELDS
         .iter()
-        .map(|f| prop::option::of(value_for(f).prop_map(move |v| (*f, v))).boxed())
+        .map(|f| prop::option::of(value(f).prop_map(move |v| (*f, v))).boxed())
         .collect();
     fields
         .prop_map(|v| v.into_iter().flatten().collect())
