@@ -1,11 +1,115 @@
-//! Keys: 64-bit summaries of texts and tag lists that a [`Record`](crate::Record) keeps
-//! next to its values, so that conditions reject most unequal values by comparing two
-//! numbers, and read a text only when its key matches. And the text equality they then
-//! use.
+//! Keys: 128-bit summaries of values that a [`Record`](crate::Record) keeps next to
+//! them, so that conditions decide most comparisons by comparing two numbers, without
+//! reading the value. A short text (up to 15 bytes: most choice values and tags) and an
+//! integer are held exactly, so equal keys mean equal values; a longer text is held by
+//! its hash, so only unequal keys decide. And the text equality conditions use when a
+//! key does not decide.
 
-/// A text's key, never 0: equal texts have equal keys. Eight bytes at a time, multiply
+/// A value's key: the kind in the top byte of `hi`, the value or its summary in the rest.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Key {
+    pub lo: u64,
+    pub hi: u64,
+}
+
+/// The top byte of a key's `hi` word, by kind. A short text's is `SHORT | length`.
+const SHORT: u8 = 0x10;
+const LONG: u8 = 0x20;
+const INT: u8 = 0x30;
+const DECIMAL: u8 = 0x40;
+const LIST: u8 = 0x50;
+
+impl Key {
+    /// The key of a value no comparison reads by key (absent, boolean, dates).
+    pub const NONE: Key = Key { lo: 0, hi: 0 };
+
+    /// The key of a decimal number: integer comparisons read the value.
+    pub const DECIMAL: Key = Key::of(DECIMAL, 0);
+
+    const fn of(kind: u8, lo: u64) -> Key {
+        Key {
+            lo,
+            hi: (kind as u64) << 56,
+        }
+    }
+
+    /// A text's key: the text itself when it has at most 15 bytes, else its hash.
+    #[inline]
+    pub fn text(s: &str) -> Key {
+        let b = s.as_bytes();
+        let n = b.len();
+        if n > 15 {
+            return Key::of(LONG, text_hash(s));
+        }
+        let mut buf = [0u8; 16];
+        buf[..n].copy_from_slice(b);
+        buf[15] = SHORT | n as u8;
+        let (lo, hi) = buf.split_at(8);
+        Key {
+            lo: le_word(lo),
+            hi: le_word(hi),
+        }
+    }
+
+    /// An integer's key: the integer.
+    #[inline]
+    pub const fn int(i: i64) -> Key {
+        Key::of(INT, i as u64)
+    }
+
+    /// A list's key: the union of its tags' [bits](tag_bit).
+    #[inline]
+    pub const fn list(bits: u64) -> Key {
+        Key::of(LIST, bits)
+    }
+
+    fn kind(self) -> u8 {
+        (self.hi >> 56) as u8
+    }
+
+    /// Whether equal keys mean equal values: a short text or an integer.
+    #[inline(always)]
+    pub fn is_exact(self) -> bool {
+        matches!(self.kind(), 0x10..=0x1f | INT)
+    }
+
+    /// The integer, for an integer's key.
+    #[inline(always)]
+    pub fn as_int(self) -> Option<i64> {
+        (self.kind() == INT).then_some(self.lo as i64)
+    }
+
+    /// Whether this is a decimal number's key (whose value integer comparisons read).
+    #[inline(always)]
+    pub fn is_decimal(self) -> bool {
+        self.kind() == DECIMAL
+    }
+
+    /// A list's tag bits; none for any other value.
+    #[inline(always)]
+    pub fn tags(self) -> u64 {
+        if self.kind() == LIST {
+            self.lo
+        } else {
+            0
+        }
+    }
+
+    /// One of 64 bits for a text's key. An `in` list keeps the union of its members'
+    /// bits: a text whose bit is clear is not in it.
+    #[inline(always)]
+    pub fn bit(self) -> u64 {
+        1 << ((self.lo ^ self.hi).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58)
+    }
+}
+
+fn le_word(b: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(b).map_or(0, u64::from_le_bytes)
+}
+
+/// A text's hash, never 0: equal texts have equal hashes. Eight bytes at a time, multiply
 /// and rotate, then the bits spread.
-pub(crate) fn text_key(s: &str) -> u64 {
+pub(crate) fn text_hash(s: &str) -> u64 {
     const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
     let bytes = s.as_bytes();
     let mut h = (bytes.len() as u64).wrapping_mul(SEED);
@@ -29,17 +133,11 @@ pub(crate) fn tail(r: &[u8]) -> u64 {
     }
 }
 
-/// One of 64 bits for a key, from its top bits. A list keeps the union of its members'
-/// bits: a text whose bit is clear is not in it.
-#[inline(always)]
-pub(crate) fn key_bit(key: u64) -> u64 {
-    1 << (key >> 58)
-}
-
-/// The bit a tag sets in the key of a list of tags.
+/// The bit a tag sets in the key of a list of tags: one of 64, from the top bits of
+/// its hash. A list whose key lacks it does not hold the tag.
 #[inline]
 pub(crate) fn tag_bit(tag: &str) -> u64 {
-    key_bit(text_key(tag))
+    1 << (text_hash(tag) >> 58)
 }
 
 /// Whether two texts are equal, for the short texts conditions compare (choice values,
@@ -100,12 +198,66 @@ mod tests {
     #[test]
     fn equal_texts_have_equal_keys_and_these_differ() {
         for a in TEXTS {
-            assert_ne!(text_key(a), 0);
+            assert_ne!(text_hash(a), 0);
             assert_eq!(tag_bit(a).count_ones(), 1);
+            let copy: String = a.chars().collect();
+            assert_eq!(Key::text(a), Key::text(&copy));
+            assert_eq!(Key::text(a).bit().count_ones(), 1);
             for b in TEXTS {
                 if a != b {
-                    assert_ne!(text_key(a), text_key(b), "{a} {b}");
+                    assert_ne!(text_hash(a), text_hash(b), "{a} {b}");
+                    assert_ne!(Key::text(a), Key::text(b), "{a} {b}");
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn short_texts_and_integers_are_held_exactly() {
+        // Up to 15 bytes a text is its key: equal keys are equal texts, whatever the bytes.
+        let short = [
+            "",
+            "\0",
+            "a",
+            "a\0",
+            "商务谈判",
+            "abcdefghijklmno",
+            "新客户新客",
+        ];
+        for t in short {
+            assert!(Key::text(t).is_exact(), "{t:?}");
+            assert_eq!(Key::text(t).as_int(), None);
+            assert_eq!(Key::text(t).tags(), 0);
+        }
+        for long in ["abcdefghijklmnop", "新客户新客户"] {
+            assert!(!Key::text(long).is_exact(), "{long:?}");
+        }
+        for i in [i64::MIN, -1, 0, 1, i64::MAX] {
+            assert!(Key::int(i).is_exact());
+            assert_eq!(Key::int(i).as_int(), Some(i));
+            assert!(!Key::int(i).is_decimal());
+        }
+        // Kinds never share keys: an integer is no text, a list no integer.
+        assert_ne!(Key::int(0), Key::text(""));
+        assert_ne!(Key::int(0), Key::NONE);
+        assert_ne!(Key::list(0), Key::NONE);
+        assert_eq!(Key::list(0b101).tags(), 0b101);
+        assert_eq!(Key::int(0b101).tags(), 0);
+        assert!(Key::DECIMAL.is_decimal() && !Key::DECIMAL.is_exact());
+        assert!(!Key::NONE.is_exact() && Key::NONE.as_int().is_none());
+    }
+
+    proptest::proptest! {
+        /// Equal texts have equal keys, and equal exact keys are equal texts.
+        #[test]
+        fn exact_keys_are_equality(a in "[ab\\x00商]{0,6}", b in "[ab\\x00商]{0,6}") {
+            let (ka, kb) = (Key::text(&a), Key::text(&b));
+            if a == b {
+                proptest::prop_assert_eq!(ka, kb);
+            }
+            proptest::prop_assert_eq!(ka.is_exact(), a.len() <= 15);
+            if ka == kb && ka.is_exact() {
+                proptest::prop_assert_eq!(a, b);
             }
         }
     }

@@ -5,6 +5,8 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::keys::Key;
+
 /// A finite number: an exact integer or a decimal.
 ///
 /// Integers stay exact (`i64`); decimals are `f64` and are always finite, because NaN
@@ -224,16 +226,16 @@ pub enum Value {
 }
 
 impl Value {
-    /// A summary of the value conditions test before comparing ([`Record`] keeps one per
-    /// field): a text's key, a list's union of its tags' bits, 0 for every other value
-    /// (see `keys`).
+    /// The summary of the value conditions compare before reading it ([`Record`] keeps
+    /// one per field; see `keys`).
     ///
     /// [`Record`]: crate::Record
-    pub(crate) fn key(&self) -> u64 {
+    pub(crate) fn key(&self) -> Key {
         match self {
-            Value::Text(t) => crate::keys::text_key(t),
-            Value::List(l) => l.iter().fold(0, |k, t| k | crate::keys::tag_bit(t)),
-            _ => 0,
+            Value::Text(t) => Key::text(t),
+            Value::Number(n) => n.int().map_or(Key::DECIMAL, Key::int),
+            Value::List(l) => Key::list(l.iter().fold(0, |k, t| k | crate::keys::tag_bit(t))),
+            _ => Key::NONE,
         }
     }
 

@@ -326,12 +326,29 @@ fn rules(distinct: bool) -> BoxedStrategy<Vec<Json>> {
         .boxed()
 }
 
+/// Names the flat comparisons use (the first seven) and near misses of them, around the
+/// 15 bytes up to which a text's key holds the text itself.
+const NAMES: [&str; 12] = [
+    "",
+    "a",
+    "甲公司",
+    "甲公司甲公",
+    "abcdefghijklmno",
+    "abcdefghijklmnop",
+    "abcdefghijklmnopq",
+    "b",
+    "甲公司甲乙",
+    "abcdefghijklmnn",
+    "abcdefghijklmnoq",
+    "abcdefghijklmnopr",
+];
+
 /// Comparisons of every operator a flat check supports, with literals that match and
 /// literals that do not (decimals and other operators keep the tree).
 fn flat_comparison() -> BoxedStrategy<Json> {
     let choice = prop::sample::select(vec!["新", "旧", "成交"]);
     let tag = prop::sample::select(vec!["t1", "t2", "t3", "t4"]);
-    let name = prop::sample::select(vec!["", "a", "甲公司", "abcdefghij", "abcdefghijklmnopq"]);
+    let name = prop::sample::select(NAMES[..7].to_vec());
     let int_op = prop::sample::select(vec!["eq", "ne", "lt", "lte", "gt", "gte"]);
     prop_oneof![
         1 => (prop::sample::select(vec!["eq", "ne"]), choice.clone())
@@ -395,6 +412,9 @@ fn flat_rules() -> BoxedStrategy<Vec<Json>> {
 fn any_customer() -> BoxedStrategy<Vec<(&'static str, Value)>> {
     let near = |f: &str| match f {
         "数量" => (-1i64..2).prop_map(Value::from).boxed(),
+        "名称" => prop::sample::select(NAMES.to_vec())
+            .prop_map(Value::from)
+            .boxed(),
         "金额" => prop::sample::select(vec![-1.0, 0.0, 0.5, 1.0, 1.5])
             .prop_map(|d| Value::Number(Number::decimal(d).unwrap_or(Number::from(0))))
             .boxed(),

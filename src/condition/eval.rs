@@ -4,9 +4,9 @@ use std::cmp::Ordering;
 
 use chrono::{DateTime, Utc};
 
-use super::{instant, Facts, Node, Src, Test};
+use super::{instant, Facts, Keyed, Node, Src, Test};
 use crate::keys::same_text;
-use crate::value::Value;
+use crate::value::{Number, Value};
 
 static ABSENT: Value = Value::Absent;
 
@@ -44,9 +44,10 @@ fn leaf(node: &Node, facts: &Facts<'_>) -> bool {
     }
 }
 
-/// The answer of a text or tag test when the field's key alone decides
-/// it (the key differs from the literal's, or lacks a tag's bit); `None` when the value
-/// must be read. Event attributes have no keys.
+/// The answer of a test when the field's key alone decides it: a text's key differs
+/// from the literal's, or equals it and is exact; a list's key lacks a tag's bit; an
+/// integer compared with a number. `None` when the value must be read. Event attributes
+/// have no keys.
 #[inline(always)]
 fn by_key(src: &Src, t: &Test, facts: &Facts<'_>) -> Option<bool> {
     let key = match src {
@@ -54,14 +55,44 @@ fn by_key(src: &Src, t: &Test, facts: &Facts<'_>) -> Option<bool> {
         Src::Old(id) => facts.previous.unwrap_or(facts.record).key(*id),
         Src::Event(_) => return None,
     };
+    let is = |l: &Keyed| {
+        if l.key != key {
+            Some(false)
+        } else {
+            l.key.is_exact().then_some(true)
+        }
+    };
+    let any = |ls: &[Keyed]| {
+        let mut all_differ = true;
+        for l in ls {
+            match is(l) {
+                Some(true) => return Some(true),
+                Some(false) => {}
+                None => all_differ = false,
+            }
+        }
+        all_differ.then_some(false)
+    };
+    // A number's key is an integer's or a decimal's; any other value is no number.
+    let int = |n: &Number, accept: fn(Ordering) -> bool| match key.as_int() {
+        Some(i) => Some(accept(Number::from(i).cmp(n))),
+        None if key.is_decimal() => None,
+        None => Some(false),
+    };
     match t {
-        Test::EqText(l) if l.key != key => Some(false),
-        Test::NeText(l) if l.key != key => Some(true),
-        Test::InText(ls) if ls.iter().all(|l| l.key != key) => Some(false),
-        Test::NotInText(ls) if ls.iter().all(|l| l.key != key) => Some(true),
-        Test::HasTag(_, bit) if key & bit == 0 => Some(false),
-        Test::HasAny(_, mask) if key & mask == 0 => Some(false),
-        Test::HasAll(_, mask) if key & mask != *mask => Some(false),
+        Test::EqText(l) => is(l),
+        Test::NeText(l) => is(l).map(|b| !b),
+        Test::InText(ls) => any(ls),
+        Test::NotInText(ls) => any(ls).map(|b| !b),
+        Test::HasTag(_, bit) if key.tags() & bit == 0 => Some(false),
+        Test::HasAny(_, mask) if key.tags() & mask == 0 => Some(false),
+        Test::HasAll(_, mask) if key.tags() & mask != *mask => Some(false),
+        Test::EqNum(n) => int(n, Ordering::is_eq),
+        Test::NeNum(n) => int(n, Ordering::is_eq).map(|b| !b),
+        Test::LtNum(n) => int(n, Ordering::is_lt),
+        Test::LteNum(n) => int(n, Ordering::is_le),
+        Test::GtNum(n) => int(n, Ordering::is_gt),
+        Test::GteNum(n) => int(n, Ordering::is_ge),
         _ => None,
     }
 }

@@ -4,13 +4,15 @@
 //! kind form one [`Program`]: each check says where to go when it holds and when it does
 //! not (the next check, the next candidate, or "stop at this candidate"). Scanning the
 //! candidates of an event is then one tight loop over checks in memory order that
-//! compares keys and integers in line and touches a text only when its key matches.
+//! compares the record's [keys](Key) in line, and reads a value only when its key does
+//! not decide (a long text whose key matches, a tag list that may hold the tag, a
+//! decimal).
 //! Every other condition keeps its tree ([`Shape::Tree`]); both give the same answer.
 
 use std::cmp::Ordering;
 
 use super::{Keyed, Node, Src, Test};
-use crate::keys::{key_bit, same_text};
+use crate::keys::{same_text, Key};
 use crate::schema::{FieldId, Record};
 use crate::value::{Number, Value};
 
@@ -27,9 +29,9 @@ struct Check {
     len: u16,
     /// The literal's place in the texts (text and tag comparisons).
     at: u32,
-    /// The literal: a text's key, the union of an `in` list's [key bits](key_bit), a
-    /// tag's bit, or the integer (as its bits).
-    lit: u64,
+    /// The literal: a text's key, the union of an `in` list's [key bits](Key::bit) (in
+    /// `lo`), a tag's bit (in `lo`), or the integer's key.
+    lit: Key,
     /// Where to go when the check holds, and when it does not: a check's index, or
     /// [`STOP`] with a candidate's.
     yes: u32,
@@ -40,6 +42,10 @@ struct Check {
 enum CheckOp {
     /// Holds without reading anything: a candidate the caller decides.
     Stop,
+    /// Equal to a short text: equal keys decide.
+    TextIs,
+    /// Not equal to a short text.
+    TextIsNot,
     TextEq,
     TextNe,
     TextIn,
@@ -90,7 +96,7 @@ impl Program {
             op: CheckOp::Stop,
             len: 0,
             at: 0,
-            lit: 0,
+            lit: Key::NONE,
             yes: stop,
             no: stop,
         });
@@ -145,10 +151,11 @@ impl Program {
         let (op, lit) = match test {
             Test::EqText(l) | Test::NeText(l) => {
                 self.texts.push(l.clone());
-                let op = if matches!(test, Test::EqText(_)) {
-                    CheckOp::TextEq
-                } else {
-                    CheckOp::TextNe
+                let op = match (matches!(test, Test::EqText(_)), l.key.is_exact()) {
+                    (true, true) => CheckOp::TextIs,
+                    (true, false) => CheckOp::TextEq,
+                    (false, true) => CheckOp::TextIsNot,
+                    (false, false) => CheckOp::TextNe,
                 };
                 (op, l.key)
             }
@@ -160,11 +167,11 @@ impl Program {
                 } else {
                     CheckOp::TextNotIn
                 };
-                (op, ls.iter().fold(0, |m, l| m | key_bit(l.key)))
+                (op, bits(ls.iter().fold(0, |m, l| m | l.key.bit())))
             }
             Test::HasTag(tag, bit) => {
                 self.texts.push(Keyed::new(tag.as_str().into()));
-                (CheckOp::HasTag, *bit)
+                (CheckOp::HasTag, bits(*bit))
             }
             Test::EqNum(n) => (CheckOp::IntEq, int_literal(*n)?),
             Test::NeNum(n) => (CheckOp::IntNe, int_literal(*n)?),
@@ -211,16 +218,22 @@ impl Program {
     /// Whether one check holds: the same answer as the test it was made from.
     #[inline(always)]
     fn check(&self, c: &Check, record: &Record) -> bool {
-        let key = || record.key(c.field);
-        let lit = c.lit as i64;
+        let key = record.key(c.field);
+        let int = || match key.as_int() {
+            Some(i) => Some(i.cmp(&(c.lit.lo as i64))),
+            None if key.is_decimal() => decimal(record.get(c.field), c.lit.lo as i64),
+            None => None,
+        };
         match c.op {
             CheckOp::Stop => true,
-            CheckOp::TextEq => key() == c.lit && self.text_is(record.get(c.field), c.at),
-            CheckOp::TextNe => !(key() == c.lit && self.text_is(record.get(c.field), c.at)),
-            CheckOp::TextIn => self.in_texts(c, key(), record),
-            CheckOp::TextNotIn => !self.in_texts(c, key(), record),
+            CheckOp::TextIs => key == c.lit,
+            CheckOp::TextIsNot => key != c.lit,
+            CheckOp::TextEq => key == c.lit && self.text_is(record.get(c.field), c.at),
+            CheckOp::TextNe => !(key == c.lit && self.text_is(record.get(c.field), c.at)),
+            CheckOp::TextIn => self.in_texts(c, key, record),
+            CheckOp::TextNotIn => !self.in_texts(c, key, record),
             CheckOp::HasTag => {
-                key() & c.lit != 0
+                key.tags() & c.lit.lo != 0
                     && self.texts.get(c.at as usize).is_some_and(|tag| {
                         record
                             .get(c.field)
@@ -228,20 +241,20 @@ impl Program {
                             .is_some_and(|l| l.iter().any(|x| same_text(x, &tag.text)))
                     })
             }
-            CheckOp::IntEq => int(record.get(c.field), lit).is_some_and(Ordering::is_eq),
-            CheckOp::IntNe => !int(record.get(c.field), lit).is_some_and(Ordering::is_eq),
-            CheckOp::IntLt => int(record.get(c.field), lit).is_some_and(Ordering::is_lt),
-            CheckOp::IntLte => int(record.get(c.field), lit).is_some_and(Ordering::is_le),
-            CheckOp::IntGt => int(record.get(c.field), lit).is_some_and(Ordering::is_gt),
-            CheckOp::IntGte => int(record.get(c.field), lit).is_some_and(Ordering::is_ge),
+            CheckOp::IntEq => int().is_some_and(Ordering::is_eq),
+            CheckOp::IntNe => !int().is_some_and(Ordering::is_eq),
+            CheckOp::IntLt => int().is_some_and(Ordering::is_lt),
+            CheckOp::IntLte => int().is_some_and(Ordering::is_le),
+            CheckOp::IntGt => int().is_some_and(Ordering::is_gt),
+            CheckOp::IntGte => int().is_some_and(Ordering::is_ge),
         }
     }
 
     /// Whether the field's value is one of an `in` list's texts: none is when the key's
-    /// bit is not among the list's.
+    /// bit is not among the list's; an equal exact key is.
     #[inline(always)]
-    fn in_texts(&self, c: &Check, key: u64, record: &Record) -> bool {
-        if key_bit(key) & c.lit == 0 {
+    fn in_texts(&self, c: &Check, key: Key, record: &Record) -> bool {
+        if key.bit() & c.lit.lo == 0 {
             return false;
         }
         let at = c.at as usize;
@@ -249,7 +262,7 @@ impl Program {
             .get(at..at + usize::from(c.len))
             .unwrap_or_default()
             .iter()
-            .any(|l| l.key == key && is_text(record.get(c.field), &l.text))
+            .any(|l| l.key == key && (key.is_exact() || is_text(record.get(c.field), &l.text)))
     }
 
     #[inline(always)]
@@ -260,9 +273,14 @@ impl Program {
     }
 }
 
-/// An integer literal's bits; `None` for a decimal (which has no flat form).
-fn int_literal(n: Number) -> Option<u64> {
-    n.int().map(|i| i as u64)
+/// An integer literal's key; `None` for a decimal (which has no flat form).
+fn int_literal(n: Number) -> Option<Key> {
+    n.int().map(Key::int)
+}
+
+/// Bits of a bloom filter as a literal.
+fn bits(lo: u64) -> Key {
+    Key { lo, hi: 0 }
 }
 
 #[inline(always)]
@@ -270,14 +288,11 @@ fn is_text(v: &Value, text: &str) -> bool {
     matches!(v, Value::Text(t) if same_text(t, text))
 }
 
-/// How a value compares with an integer; `None` when it is not a number.
-#[inline(always)]
-fn int(v: &Value, lit: i64) -> Option<Ordering> {
+/// How a decimal value compares with an integer; `None` when it is not a number.
+#[cold]
+fn decimal(v: &Value, lit: i64) -> Option<Ordering> {
     match v {
-        Value::Number(n) => Some(match n.int() {
-            Some(i) => i.cmp(&lit),
-            None => n.cmp(&Number::from(lit)),
-        }),
+        Value::Number(n) => Some(n.cmp(&Number::from(lit))),
         _ => None,
     }
 }

@@ -73,18 +73,19 @@ pub(crate) enum Test {
     DueWithin(i64),
 }
 
-/// A text literal with its [key](crate::keys::text_key): a value whose key differs is
-/// not equal to it, found without reading the value's text.
+/// A text literal with its [key](crate::keys::Key): a value whose key differs is not
+/// equal to it, and one whose key is equal is when the key is exact (a short text),
+/// both found without reading the value's text.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Keyed {
     pub text: Box<str>,
-    pub key: u64,
+    pub key: crate::keys::Key,
 }
 
 impl Keyed {
     pub fn new(text: Box<str>) -> Keyed {
         Keyed {
-            key: crate::keys::text_key(&text),
+            key: crate::keys::Key::text(&text),
             text,
         }
     }

@@ -1,6 +1,7 @@
 //! Customer records: one value per schema field, read by position.
 
 use super::{FieldId, Schema};
+use crate::keys::Key;
 use crate::value::Value;
 
 static ABSENT: Value = Value::Absent;
@@ -28,7 +29,7 @@ pub struct Record {
     /// Each value's [key](Value::key), kept with it: conditions compare keys first, and
     /// read a text only when its key matches. Either one for every value, or none (after
     /// the values were written in place), when [`Record::key`] computes them.
-    keys: Vec<u64>,
+    keys: Vec<Key>,
 }
 
 impl PartialEq for Record {
@@ -58,7 +59,7 @@ impl Record {
     pub(crate) fn absent(n: usize) -> Record {
         Record {
             values: std::iter::repeat_with(|| Value::Absent).take(n).collect(),
-            keys: vec![0; n],
+            keys: vec![Key::NONE; n],
         }
     }
 
@@ -82,7 +83,7 @@ impl Record {
         let i = id.index();
         if i >= self.values.len() {
             if self.keys.len() == self.values.len() {
-                self.keys.resize(i + 1, 0);
+                self.keys.resize(i + 1, Key::NONE);
             }
             self.values.resize(i + 1, Value::Absent);
         }
@@ -92,14 +93,14 @@ impl Record {
         std::mem::replace(&mut self.values[i], value)
     }
 
-    /// The [key](Value::key) of a field's value (0 past the record's end): kept, or
+    /// The [key](Value::key) of a field's value (none past the record's end): kept, or
     /// computed from the value when the record's keys were dropped.
     #[inline]
-    pub(crate) fn key(&self, id: FieldId) -> u64 {
+    pub(crate) fn key(&self, id: FieldId) -> Key {
         let i = id.index();
         match self.keys.get(i) {
             Some(key) => *key,
-            None => self.values.get(i).map_or(0, Value::key),
+            None => self.values.get(i).map_or(Key::NONE, Value::key),
         }
     }
 
@@ -124,14 +125,13 @@ mod tests {
         for (i, v) in texts.iter().enumerate() {
             record.set(FieldId(i as u32), v.clone());
         }
-        let kept: Vec<u64> = (0..4).map(|i| record.key(FieldId(i))).collect();
-        assert_eq!(kept[0], Value::from("新客户").key());
-        assert_ne!(kept[0], 0);
-        assert_eq!(kept[2], 0);
-        assert_eq!(kept[3], 0);
+        let kept: Vec<Key> = (0..4).map(|i| record.key(FieldId(i))).collect();
+        assert_eq!(kept[0], Key::text("新客户"));
+        assert_eq!(kept[2], Key::int(3));
+        assert_eq!(kept[3], Key::NONE);
         let mut refilled = Record::absent(0);
         refilled.values_mut(3).clone_from_slice(&texts);
-        let computed: Vec<u64> = (0..4).map(|i| refilled.key(FieldId(i))).collect();
+        let computed: Vec<Key> = (0..4).map(|i| refilled.key(FieldId(i))).collect();
         assert_eq!(computed, kept);
         refilled.set(FieldId(5), Value::from("x"));
         assert_eq!(refilled.key(FieldId(5)), Value::from("x").key());
