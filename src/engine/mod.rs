@@ -561,8 +561,20 @@ impl Engine {
     /// [`Plan::warnings`]; an event that matches nothing gives an empty plan.
     pub fn evaluate(&self, input: &Input<'_>) -> Plan {
         let kind = self.kind(&input.event.kind);
-        if kind.is_none() && self.quiet(input) {
-            return Plan::default();
+        if self.quiet(input) {
+            match kind {
+                None => return Plan::default(),
+                // Then only the kind's candidates can change anything: when the scan of
+                // their checks stops at none, nothing fires and the plan is empty,
+                // without setting up an evaluation.
+                Some(k) if k.counted.is_empty() => {
+                    let Some(first) = k.program.next(0, input.record) else {
+                        return Plan::default();
+                    };
+                    return run::Run::new(self, input).event_from(k, first);
+                }
+                Some(_) => {}
+            }
         }
         run::Run::new(self, input).event(kind)
     }

@@ -138,7 +138,10 @@ impl<'e, 'i> Run<'e, 'i> {
             // The common case: no field changes, candidates already in priority order, and
             // most rules have nothing to check but their condition.
             match kind {
-                Some(kind) if self.trace.is_none() => self.scan(kind),
+                Some(kind) if self.trace.is_none() => {
+                    let first = kind.program.next(0, &self.record);
+                    self.scan(kind, first);
+                }
                 _ => {
                     for h in hot {
                         self.consider(h.rule);
@@ -160,34 +163,47 @@ impl<'e, 'i> Run<'e, 'i> {
         self.plan
     }
 
-    /// Round 0 of an event without field changes and without a trace: the candidates in
-    /// order, those with nothing to check but flat checks decided in one tight scan of
-    /// the kind's checks, the others considered one by one. A rule that fires sees the
-    /// writes of the rules fired before it.
-    fn scan(&mut self, kind: &KindRules) {
-        let input = self.input;
+    /// Evaluates a quiet event (no field changes, nothing counted, scored or timed, no
+    /// trace) whose kind's scan first stops at candidate `first`: what [`Run::event`]
+    /// does for it, without the steps that have nothing to do.
+    pub fn event_from(mut self, kind: &'e KindRules, first: u32) -> Plan {
+        self.hint = kind.hot.len();
+        self.scan(kind, Some(first));
+        self.cascade();
+        self.observe();
+        self.settle();
+        self.plan
+    }
+
+    /// Round 0 of an event without field changes and without a trace, from the first
+    /// candidate the scan of the kind's checks stops at: the candidates in order, those
+    /// with nothing to check but flat checks decided in one tight scan of the kind's
+    /// checks, the others considered one by one. A rule that fires sees the writes of the
+    /// rules fired before it.
+    fn scan(&mut self, kind: &KindRules, first: Option<u32>) {
         let program = &kind.program;
-        let mut pc = 0;
-        while let Some(at) = program.next(pc, &self.record) {
-            pc = program.after(at);
+        let mut stop = first;
+        while let Some(at) = stop {
             let Some(h) = kind.hot.get(at as usize) else {
                 return;
             };
             if !h.plain {
                 self.consider(h.rule);
-                continue;
+            } else if h.shape == Shape::Flat || self.condition_holds(h.rule) {
+                self.fire_quietly(h.rule);
             }
-            if h.shape == Shape::Tree {
-                let facts = Facts::new(&self.record, input.now)
-                    .with_event(input.event)
-                    .with_previous(input.record);
-                let rule = &self.e.rules.rules[h.rule as usize];
-                if !rule.when.as_ref().is_none_or(|n| eval::holds(n, &facts)) {
-                    continue;
-                }
-            }
-            self.fire_quietly(h.rule);
+            stop = program.next(program.after(at), &self.record);
         }
+    }
+
+    /// Whether a plain rule's condition holds, by its tree.
+    fn condition_holds(&self, r: u32) -> bool {
+        let input = self.input;
+        let facts = Facts::new(&self.record, input.now)
+            .with_event(input.event)
+            .with_previous(input.record);
+        let rule = &self.e.rules.rules[r as usize];
+        rule.when.as_ref().is_none_or(|n| eval::holds(n, &facts))
     }
 
     /// Applies the event's field changes to the working record.
