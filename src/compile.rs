@@ -1,6 +1,9 @@
 //! The compiler's working state: the schema, the limits, the rule being compiled, and
 //! every problem found so far. Each part of a rule compiles through it.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::error::{Problem, RuleRef};
 use crate::limits::Limits;
 use crate::schema::{describe_json, truncate, Field, FieldId, Schema};
@@ -13,6 +16,39 @@ pub(crate) struct Compiler<'a> {
     /// The rule being compiled, named in every problem.
     pub rule: Option<RuleRef>,
     pub problems: Vec<Problem>,
+    /// Texts and payloads rules repeat, made once and shared.
+    pub shared: Shared,
+}
+
+/// What many rules repeat (custom action kinds, payloads, names), made once and shared
+/// by every rule that has it: a plan's actions then point to a few shared values rather
+/// than one per rule, which keeps the memory an evaluation touches small.
+#[derive(Default)]
+pub(crate) struct Shared {
+    texts: HashMap<Box<str>, Arc<str>>,
+    /// By their JSON text: equal texts are interchangeable values.
+    payloads: HashMap<String, Arc<serde_json::Value>>,
+}
+
+impl Shared {
+    /// The shared copy of a text.
+    pub fn text(&mut self, text: &str) -> Arc<str> {
+        if let Some(t) = self.texts.get(text) {
+            return Arc::clone(t);
+        }
+        let t: Arc<str> = Arc::from(text);
+        self.texts.insert(text.into(), Arc::clone(&t));
+        t
+    }
+
+    /// The shared copy of a payload.
+    pub fn payload(&mut self, payload: &serde_json::Value) -> Arc<serde_json::Value> {
+        Arc::clone(
+            self.payloads
+                .entry(payload.to_string())
+                .or_insert_with(|| Arc::new(payload.clone())),
+        )
+    }
 }
 
 impl<'a> Compiler<'a> {
@@ -22,6 +58,7 @@ impl<'a> Compiler<'a> {
             limits,
             rule: None,
             problems: Vec::new(),
+            shared: Shared::default(),
         }
     }
 

@@ -258,11 +258,16 @@ impl Program {
             return false;
         }
         let at = c.at as usize;
-        self.texts
+        let texts = self
+            .texts
             .get(at..at + usize::from(c.len))
-            .unwrap_or_default()
-            .iter()
-            .any(|l| l.key == key && (key.is_exact() || is_text(record.get(c.field), &l.text)))
+            .unwrap_or_default();
+        for l in texts {
+            if l.key == key && (key.is_exact() || is_text(record.get(c.field), &l.text)) {
+                return true;
+            }
+        }
+        false
     }
 
     #[inline(always)]

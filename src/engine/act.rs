@@ -25,16 +25,15 @@ impl Run<'_, '_> {
     }
 
     /// The idempotency key of action `i` (under `prefix`) of a rule.
-    fn key(&self, r: u32, prefix: &str, i: usize) -> ActionKey {
+    fn key(&self, rule: &CompiledRule, prefix: &str, i: usize) -> ActionKey {
         let place = ((self.round as u64) << 32) ^ i as u64;
         let nested = if prefix.is_empty() {
             0
         } else {
             hash::fnv1a(&[prefix.as_bytes()])
         };
-        let rule = self.e.rule_hashes.get(r as usize).copied().unwrap_or(0);
         ActionKey(hash::mix(
-            self.event_hash() ^ hash::mix(rule ^ hash::mix(place) ^ nested),
+            self.event_hash() ^ hash::mix(rule.hash ^ hash::mix(place) ^ nested),
         ))
     }
 
@@ -49,10 +48,9 @@ impl Run<'_, '_> {
         action: ResolvedAction,
         not_before: Option<DateTime<Utc>>,
     ) {
-        let r = rule.index as u32;
-        let key = self.key(r, prefix, i);
+        let key = self.key(rule, prefix, i);
         if self.plan.actions.capacity() == 0 {
-            self.plan.actions.reserve(self.expected_fires());
+            self.plan.actions = Vec::with_capacity(self.expected_fires());
         }
         self.plan.actions.push(PlannedAction {
             rule_id: rule.id.clone(),

@@ -350,11 +350,6 @@ impl EngineBuilder {
             by_kind,
             count_keys,
             by_id,
-            rule_hashes: rules
-                .rules
-                .iter()
-                .map(|r| hash::fnv1a(&[r.id.as_bytes()]))
-                .collect(),
             rules,
         })
     }
@@ -511,8 +506,6 @@ pub struct Engine {
     /// Per rule, the state key of each count slot.
     count_keys: Vec<Vec<String>>,
     by_id: HashMap<String, u32>,
-    /// The hash of each rule's id, a part of its action keys.
-    rule_hashes: Vec<u64>,
     /// The time-based rules and sequences, indexed.
     timing: timed::Timing,
     /// The scoring models, in the order given.

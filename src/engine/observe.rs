@@ -27,6 +27,9 @@ impl Run<'_, '_> {
     pub(crate) fn record_times(&mut self, mut seen: Option<&mut Seen>) {
         let e = self.e;
         let timing = &e.timing;
+        if timing.is_idle() && self.state.is_none() {
+            return;
+        }
         let input = self.input;
         let now = input.now;
         if timing.since && self.state().since.is_none() {

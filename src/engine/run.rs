@@ -190,7 +190,7 @@ impl<'e, 'i> Run<'e, 'i> {
             if !h.plain {
                 self.consider(h.rule);
             } else if h.shape == Shape::Flat || self.condition_holds(h.rule) {
-                self.fire_quietly(h.rule);
+                self.fire_plain(h.rule);
             }
             stop = program.next(program.after(at), &self.record);
         }
@@ -554,7 +554,6 @@ impl<'e, 'i> Run<'e, 'i> {
     /// Fires a rule without tracing it: records it, then plans its actions.
     fn fire_quietly(&mut self, r: u32) {
         let rule = &self.e.rules.rules[r as usize];
-        self.fired.push(r);
         if rule.max_fires.is_some() || rule.cooldown.is_some() {
             let now = self.now;
             let s = self.state_mut().rule_mut(&rule.id);
@@ -563,13 +562,22 @@ impl<'e, 'i> Run<'e, 'i> {
                 s.last_fired = Some(now);
             }
         }
+        self.fire_plain(r);
+    }
+
+    /// Fires a plain rule (one with no fire limit or cooldown to record): records it,
+    /// then plans its actions.
+    fn fire_plain(&mut self, r: u32) {
+        self.fired.push(r);
+        let rule = &self.e.rules.rules[r as usize];
         self.actions(r, &rule.actions, "");
     }
 
     /// A guess, from the candidate count, of how many rules fire once one does: room for
-    /// the lists that grow with them, reserved once.
+    /// the lists that grow with them, reserved once (a list grown step by step is copied
+    /// at each step).
     pub(crate) fn expected_fires(&self) -> usize {
-        (self.hint / 4).clamp(4, 32)
+        (self.hint / 4).clamp(4, 256)
     }
 
     /// Marks a rule stopped for the customer and cancels its timers and sequences.

@@ -741,8 +741,8 @@ impl<'a> Compiler<'a> {
             Action::Custom { kind, payload } => {
                 self.name(kind, &join(path, "kind"), "custom action kind");
                 CompiledAction::Custom {
-                    kind: Arc::from(kind.as_str()),
-                    payload: Arc::new(payload.clone()),
+                    kind: self.shared.text(kind),
+                    payload: self.shared.payload(payload),
                 }
             }
         })

@@ -27,18 +27,22 @@ use crate::limits::Limits;
 use crate::rule::{FireMode, Rule, RuleSet};
 use crate::schema::Schema;
 
-/// One rule, compiled.
+/// One rule, compiled. What planning a fired rule's actions reads comes first, in one
+/// cache line: firing many rules then touches one line of each.
 #[derive(Clone, Debug, PartialEq)]
 #[allow(dead_code)] // read by the engine
+#[repr(C, align(64))]
 pub(crate) struct CompiledRule {
-    pub index: usize,
     pub id: Arc<str>,
     pub name: Arc<str>,
+    pub actions: Box<[CompiledAction]>,
+    /// `fnv(id)`, the rule's part of its actions' idempotency keys.
+    pub hash: u64,
+    pub index: usize,
     pub enabled: bool,
     pub trigger: CompiledTrigger,
     pub scope: Option<Node>,
     pub when: Option<Node>,
-    pub actions: Vec<CompiledAction>,
     pub priority: i32,
     /// The exclusive group, as an index into the rule set's group names.
     pub group: Option<u32>,
@@ -290,14 +294,15 @@ fn compile_rule<'a>(
     };
     let actions = c.actions(&rule.actions, "actions", &mut cx, 0);
     Some(CompiledRule {
+        id: c.shared.text(&rule.id),
+        name: c.shared.text(&rule.name),
+        actions: actions?.into_boxed_slice(),
+        hash: crate::engine::hash::fnv1a(&[rule.id.as_bytes()]),
         index,
-        id: Arc::from(rule.id.as_str()),
-        name: Arc::from(rule.name.as_str()),
         enabled: rule.enabled,
         trigger: trigger?,
         scope: scope?,
         when: when?,
-        actions: actions?,
         priority: rule.priority,
         group,
         fire: rule.fire,
