@@ -241,6 +241,39 @@ fn event_trigger_fires_only_for_its_kind_and_where_filter() {
     );
 }
 
+/// Text comparisons give the same answers for texts held exactly by their key (up to 15
+/// bytes) and longer ones, and for `in` lists too long for the fast scan (over 255).
+#[test]
+fn long_texts_and_long_lists_compare_as_short_ones() {
+    let names: Vec<String> = (0..300).map(|i| format!("客户{i:03}")).collect();
+    let e = engine(json!([
+        {"id": "long-eq", "name": "长名称", "trigger": {"type": "event", "event": "login"},
+         "when": {"field": "客户名称", "op": "eq", "value": "华为技术有限公司深圳分公司"},
+         "actions": [tag("长")]},
+        {"id": "short-eq", "name": "短名称", "trigger": {"type": "event", "event": "login"},
+         "when": {"field": "客户名称", "op": "eq", "value": "华为"},
+         "actions": [tag("短")]},
+        {"id": "long-list", "name": "长列表", "trigger": {"type": "event", "event": "login"},
+         "when": {"field": "客户名称", "op": "in", "value": names}, "actions": [tag("列表")]},
+        {"id": "ne-long", "name": "不等长名称", "trigger": {"type": "event", "event": "login"},
+         "when": {"field": "客户名称", "op": "ne", "value": "华为技术有限公司深圳分公司"},
+         "actions": [tag("不等")]}
+    ]));
+    let fired = |name: &str| -> Vec<String> {
+        let plan = run(
+            &e,
+            &customer(&e, json!({"客户名称": name})),
+            &event("login", "e1"),
+        );
+        plan.actions.iter().map(|a| a.rule_id.to_string()).collect()
+    };
+    assert_eq!(fired("华为技术有限公司深圳分公司"), ["long-eq"]);
+    assert_eq!(fired("华为技术有限公司广州分公司"), ["ne-long"]);
+    assert_eq!(fired("华为"), ["short-eq", "ne-long"]);
+    assert_eq!(fired("客户299"), ["long-list", "ne-long"]);
+    assert_eq!(fired("客户300"), ["ne-long"]);
+}
+
 #[test]
 fn field_changed_matches_from_and_to_and_reads_old_and_new() {
     let e = engine(json!([
