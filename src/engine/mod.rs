@@ -151,6 +151,7 @@ pub struct Input<'a> {
 
 impl<'a> Input<'a> {
     /// An input with an empty context and no trace.
+    #[inline]
     pub fn new(
         customer_id: &'a str,
         record: &'a Record,
@@ -170,12 +171,14 @@ impl<'a> Input<'a> {
     }
 
     /// Sets the assignment context.
+    #[inline]
     pub fn context(mut self, context: &'a Context) -> Input<'a> {
         self.context = context;
         self
     }
 
     /// Turns the trace on or off.
+    #[inline]
     pub fn explain(mut self, on: bool) -> Input<'a> {
         self.explain = on;
         self
