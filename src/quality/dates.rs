@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::text::fold_ascii;
+use super::text::{fold_ascii, trim};
 use crate::schema::parse_date_time;
 
 /// The message for a text that is not a date in an accepted form.
@@ -19,7 +19,7 @@ pub(crate) const NOT_A_DATE_TIME: &str = "is not a date-time (accepted: 2024-03-
 
 /// Full-width characters made ASCII and the text trimmed.
 fn folded(s: &str) -> Cow<'_, str> {
-    let s = s.trim();
+    let s = trim(s);
     // Only full-width forms (UTF-8 lead byte EF) and the ideographic space (E3) fold.
     let foldable = |b: &u8| *b == 0xEF || *b == 0xE3;
     if !s.as_bytes().iter().any(foldable) || s.chars().all(|c| fold_ascii(c) == c) {

@@ -413,7 +413,7 @@ impl FlagChecks {
 
     fn check_email(&self, email: &str) -> Option<(FlagKind, String)> {
         let at = email.bytes().rposition(|b| b == b'@')?;
-        let domain = email.get(at + 1..)?.trim().as_bytes();
+        let domain = text::trim(email.get(at + 1..)?).as_bytes();
         let hit = self.domains.iter().find(|d| {
             let d = d.as_bytes();
             match domain.len().checked_sub(d.len()) {

@@ -345,7 +345,7 @@ pub(crate) fn normalize_into(
             let number = match json {
                 Json::Number(n) => Number::from_json(n).ok_or_else(|| wrong_kind(field, json))?,
                 Json::String(s) => {
-                    let trimmed = s.trim();
+                    let trimmed = text::trim(s);
                     if trimmed.is_empty() {
                         *slot = Value::Absent;
                         return Ok(());
@@ -402,7 +402,7 @@ pub(crate) fn normalize_into(
                 return Err(wrong_kind(field, json));
             };
             // The date readers trim and fold full-width digits themselves.
-            if s.trim().is_empty() {
+            if text::trim(s).is_empty() {
                 *slot = Value::Absent;
                 return Ok(());
             }

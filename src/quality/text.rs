@@ -116,6 +116,18 @@ fn is_normal(s: &str, lines: bool) -> bool {
     true
 }
 
+/// As [`str::trim`], but deciding on the end characters alone when neither is white
+/// space (the usual case), without the general scan.
+#[inline]
+pub(crate) fn trim(s: &str) -> &str {
+    let untrimmed = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
+    if untrimmed(s.chars().next()) && untrimmed(s.chars().next_back()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 /// A single-line text: invisible characters removed, full-width digits and letters made
 /// ASCII, white space trimmed and each run of it made one space.
 pub(crate) fn text(s: &str) -> Cow<'_, str> {
@@ -207,7 +219,7 @@ pub(crate) fn phone(s: &str, digits: u8) -> Cow<'_, str> {
 /// An e-mail address: full-width characters made ASCII, invisible characters removed,
 /// trimmed, ASCII letters lower-cased.
 pub(crate) fn email(s: &str) -> Cow<'_, str> {
-    let normal = s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) && s.trim() == s;
+    let normal = s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) && trim(s) == s;
     if normal {
         return Cow::Borrowed(s);
     }
@@ -296,6 +308,31 @@ mod tests {
         }
         for s in &texts {
             assert_eq!(is_normal_long_text(s), naive(s), "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn the_quick_trim_agrees_with_trim() {
+        let ends = [
+            "", "a", " ", "\t", "\u{3000}", "\u{85}", "\u{A0}", "客", "１", "\u{200B}",
+        ];
+        for a in ends {
+            for b in ends {
+                for c in ends {
+                    let s = format!("{a}{b}{c}");
+                    assert_eq!(trim(&s), s.trim(), "{s:?}");
+                }
+            }
+        }
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            for s in [
+                format!("{c}"),
+                format!("x{c}"),
+                format!("{c}x"),
+                format!("{c}x{c}"),
+            ] {
+                assert_eq!(trim(&s), s.trim(), "{s:?}");
+            }
         }
     }
 
