@@ -22,7 +22,7 @@ fn folded(s: &str) -> Cow<'_, str> {
     let s = trim(s);
     // Only full-width forms (UTF-8 lead byte EF) and the ideographic space (E3) fold.
     let foldable = |b: &u8| *b == 0xEF || *b == 0xE3;
-    if !s.as_bytes().iter().any(foldable) || s.chars().all(|c| fold_ascii(c) == c) {
+    if s.is_ascii() || !s.as_bytes().iter().any(foldable) || s.chars().all(|c| fold_ascii(c) == c) {
         Cow::Borrowed(s)
     } else {
         Cow::Owned(

@@ -192,11 +192,18 @@ pub(crate) fn phone(s: &str, digits: u8) -> Cow<'_, str> {
     if s.bytes().all(|b| b.is_ascii_digit()) && !has_prefix(s) {
         return Cow::Borrowed(s);
     }
-    let mut out: String = s
-        .chars()
-        .map(fold_ascii)
-        .filter(|c| !is_phone_separator(*c))
-        .collect();
+    let mut out: String = if s.is_ascii() {
+        // Nothing to fold, and the separators are single bytes: no decoding.
+        s.bytes()
+            .filter(|&b| !is_phone_separator(char::from(b)))
+            .map(char::from)
+            .collect()
+    } else {
+        s.chars()
+            .map(fold_ascii)
+            .filter(|c| !is_phone_separator(*c))
+            .collect()
+    };
     // Strip until no prefix is left, so that normalizing again changes nothing.
     loop {
         let cut = if out.starts_with("+86") {
