@@ -9,8 +9,8 @@ use serde_json::Value as Json;
 use super::dates;
 use super::text;
 use super::Checker;
-use crate::bytes::word;
 use crate::error::{FieldError, ValidationError};
+use crate::keys::same_text;
 use crate::schema::{
     describe_json, describe_json_kind, mask, not_an_option, parse_kind, parse_kind_masked,
     truncate, Field, FieldType, DEFAULT_PHONE_DIGITS,
@@ -19,19 +19,11 @@ use crate::value::{Number, Value};
 
 /// The normalized options of a choice field, sorted by length then bytes, each with its
 /// position in the field's options: a value is matched by a scan of a small dictionary
-/// or a binary search of a large one, comparing bytes only among options of its length.
+/// (lengths compared first, then a word or two of bytes, without a call to `memcmp`) or
+/// a binary search of a large one, comparing bytes only among options of its length.
 #[derive(Clone, Debug)]
 pub(crate) struct Dictionary {
     sorted: Vec<(String, usize)>,
-    /// Per option, its length and first eight bytes as a word: a small dictionary is
-    /// scanned comparing words, not calling `memcmp` per option.
-    heads: Vec<(usize, u64)>,
-}
-
-/// A text's length and its first (up to) eight bytes as a word.
-fn head(text: &str) -> (usize, u64) {
-    let b = text.as_bytes();
-    (b.len(), word(&b[..b.len().min(8)]))
 }
 
 impl Dictionary {
@@ -43,8 +35,7 @@ impl Dictionary {
             .collect();
         // Stable: of two options that normalize alike, the first one wins.
         sorted.sort_by(|a, b| Dictionary::order(&a.0, &b.0));
-        let heads = sorted.iter().map(|(o, _)| head(o)).collect();
-        Dictionary { sorted, heads }
+        Dictionary { sorted }
     }
 
     fn order(a: &str, b: &str) -> std::cmp::Ordering {
@@ -54,14 +45,11 @@ impl Dictionary {
     /// The position of the option a normalized value names exactly.
     fn find(&self, value: &str) -> Option<usize> {
         if self.sorted.len() <= 16 {
-            let key = head(value);
-            let rest = value.as_bytes().get(8..).unwrap_or_default();
             return self
-                .heads
+                .sorted
                 .iter()
-                .zip(&self.sorted)
-                .find(|(h, (o, _))| **h == key && o.as_bytes().get(8..).unwrap_or_default() == rest)
-                .map(|(_, (_, i))| *i);
+                .find(|(o, _)| same_text(o, value))
+                .map(|(_, i)| *i);
         }
         let at = self
             .sorted
@@ -559,6 +547,32 @@ mod tests {
         let mut long: Vec<String> = (0..40).map(|i| ((i * 5) % 7).to_string()).collect();
         dedup(&mut long);
         assert_eq!(long, ["0", "5", "3", "1", "6", "4", "2"]);
+    }
+
+    #[test]
+    fn a_dictionary_finds_exactly_the_options_equal_to_a_value() {
+        let small: Vec<String> = [
+            "新客户",
+            "IT/互联网",
+            "老客户推荐",
+            "a",
+            "",
+            "长期合作伙伴关系客户",
+        ]
+        .map(String::from)
+        .to_vec();
+        let large: Vec<String> = (0..40).map(|i| format!("选项{i}")).collect();
+        for options in [small, large] {
+            let dictionary = Dictionary::new(&options);
+            let mut values = options.clone();
+            values.extend(
+                ["新客", "IT/互联", "老客户推荐x", "b", "选项", "选项400"].map(String::from),
+            );
+            for value in &values {
+                let expected = options.iter().position(|o| text::text(o) == value.as_str());
+                assert_eq!(dictionary.find(value), expected, "{value:?}");
+            }
+        }
     }
 
     #[test]
