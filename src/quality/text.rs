@@ -192,18 +192,21 @@ pub(crate) fn phone(s: &str, digits: u8) -> Cow<'_, str> {
     if s.bytes().all(|b| b.is_ascii_digit()) && !has_prefix(s) {
         return Cow::Borrowed(s);
     }
-    let mut out: String = if s.is_ascii() {
+    let mut out = String::with_capacity(s.len());
+    if s.is_ascii() {
         // Nothing to fold, and the separators are single bytes: no decoding.
-        s.bytes()
-            .filter(|&b| !is_phone_separator(char::from(b)))
-            .map(char::from)
-            .collect()
+        for b in s.bytes() {
+            if !matches!(b, b' ' | 0x09..=0x0D | b'-' | b'(' | b')' | b'.') {
+                out.push(char::from(b));
+            }
+        }
     } else {
-        s.chars()
-            .map(fold_ascii)
-            .filter(|c| !is_phone_separator(*c))
-            .collect()
-    };
+        out.extend(
+            s.chars()
+                .map(fold_ascii)
+                .filter(|c| !is_phone_separator(*c)),
+        );
+    }
     // Strip until no prefix is left, so that normalizing again changes nothing.
     loop {
         let cut = if out.starts_with("+86") {
@@ -340,6 +343,15 @@ mod tests {
             ] {
                 assert_eq!(trim(&s), s.trim(), "{s:?}");
             }
+        }
+    }
+
+    #[test]
+    fn the_ascii_phone_separators_are_the_separators_of_ascii() {
+        for b in 0..0x80u8 {
+            let c = char::from(b);
+            let quick = matches!(b, b' ' | 0x09..=0x0D | b'-' | b'(' | b')' | b'.');
+            assert_eq!(quick, is_phone_separator(fold_ascii(c)), "{c:?}");
         }
     }
 
