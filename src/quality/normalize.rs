@@ -220,6 +220,7 @@ pub(crate) fn normalize(
 
 /// As [`normalize`], writing the value into `slot` and reusing what buffers it holds.
 /// On failure the slot's content is unspecified: the caller makes it absent.
+#[inline]
 pub(crate) fn normalize_into(
     plan: &Plan,
     field: &Field,
