@@ -471,16 +471,31 @@ fn parse_number(s: &str) -> Option<Number> {
     if fraction.is_some_and(|f| !digits_ok(f)) {
         return None;
     }
+    if fraction.is_none() {
+        // The digits, commas skipped, as `i64` reads them; on overflow, as `f64` below.
+        let negative = compact.starts_with('-');
+        let integer = unsigned
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .try_fold(0i64, |n, b| {
+                let d = i64::from(b - b'0');
+                n.checked_mul(10).and_then(|n| {
+                    if negative {
+                        n.checked_sub(d)
+                    } else {
+                        n.checked_add(d)
+                    }
+                })
+            });
+        if let Some(i) = integer {
+            return Some(Number::from(i));
+        }
+    }
     let plain = if grouped {
         Cow::Owned(compact.replace(',', ""))
     } else {
         compact.clone()
     };
-    if fraction.is_none() {
-        if let Ok(i) = plain.parse::<i64>() {
-            return Some(Number::from(i));
-        }
-    }
     plain.parse::<f64>().ok().and_then(Number::decimal)
 }
 
@@ -573,6 +588,77 @@ mod tests {
                 let expected = options.iter().position(|o| text::text(o) == value.as_str());
                 assert_eq!(dictionary.find(value), expected, "{value:?}");
             }
+        }
+    }
+
+    /// [`parse_number`] as it read integers before it summed their digits: through the
+    /// text without its commas.
+    fn parse_number_by_text(s: &str) -> Option<Number> {
+        let n = parse_number(s)?;
+        let plain: String = s
+            .chars()
+            .map(text::fold_ascii)
+            .filter(|c| !c.is_whitespace() && *c != ',')
+            .collect();
+        match plain.parse::<i64>() {
+            Ok(i) => Some(Number::from(i)),
+            Err(_) => Some(n),
+        }
+    }
+
+    #[test]
+    fn integers_are_summed_as_i64_parses_them() {
+        for s in [
+            "0",
+            "-0",
+            "+0",
+            "7",
+            "-7",
+            "+7",
+            "500,000",
+            "-1,000",
+            "+1,000,000",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "9,223,372,036,854,775,807",
+            "99999999999999999999",
+            "１２ ３４５",
+            "007",
+        ] {
+            let summed = parse_number(s);
+            assert_eq!(summed, parse_number_by_text(s), "{s}");
+            assert!(summed.is_some(), "{s}");
+        }
+        assert_eq!(
+            parse_number("9223372036854775807"),
+            Some(Number::from(i64::MAX))
+        );
+        assert_eq!(
+            parse_number("-9223372036854775808"),
+            Some(Number::from(i64::MIN))
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_integer_is_read_as_i64_reads_it(i: i64, grouped: bool, plus: bool) {
+            let mut text = i.unsigned_abs().to_string();
+            if grouped {
+                let digits: Vec<char> = text.chars().collect();
+                let mut out = String::new();
+                for (k, c) in digits.iter().enumerate() {
+                    if k > 0 && (digits.len() - k) % 3 == 0 {
+                        out.push(',');
+                    }
+                    out.push(*c);
+                }
+                text = out;
+            }
+            let sign = if i < 0 { "-" } else if plus { "+" } else { "" };
+            let text = format!("{sign}{text}");
+            proptest::prop_assert_eq!(parse_number(&text), Some(Number::from(i)));
         }
     }
 
