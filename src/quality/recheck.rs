@@ -85,11 +85,10 @@ impl Recheck {
 }
 
 /// The byte classes [`is_email`] tests: a byte of a local part, of a domain label, a
-/// letter, the dot.
+/// letter.
 const LOCAL: u8 = 1;
 const LABEL: u8 = 2;
 const ALPHA: u8 = 4;
-const DOT: u8 = 8;
 
 static CLASSES: [u8; 256] = {
     let mut table = [0u8; 256];
@@ -110,7 +109,6 @@ static CLASSES: [u8; 256] = {
         i += 1;
     }
     table[b'-' as usize] |= LABEL;
-    table[b'.' as usize] |= DOT;
     table
 };
 
@@ -120,48 +118,56 @@ static CLASSES: [u8; 256] = {
 /// its ends nor two in a row; a domain of at most 253 bytes, of labels of letters, digits
 /// and inner dashes split at dots, the last (the top-level domain) of two letters or more.
 ///
-/// Each byte is tested against a table of byte classes and, with the byte before it,
-/// against the pairs that cannot occur, without a branch per byte.
+/// One pass over the bytes, each tested against a table of byte classes.
 fn is_email(text: &str) -> bool {
     let b = text.as_bytes();
     let class = |c: u8| CLASSES[usize::from(c)];
-    let Some(at) = b.iter().position(|&c| c == b'@') else {
-        return false;
-    };
-    let (local, domain) = (&b[..at], &b[at + 1..]);
-    let (Some(&first), Some(&last)) = (local.first(), local.last()) else {
-        return false;
-    };
-    if local.len() > 64 || first == b'.' || last == b'.' {
+    let mut i = 0;
+    // The local part, to the first `@`.
+    let mut previous = b'.'; // a dot first is refused as a dot after a dot
+    loop {
+        match b.get(i) {
+            None => return false,
+            Some(b'@') => break,
+            Some(&c) => {
+                if class(c) & LOCAL == 0 || (c == b'.' && previous == b'.') {
+                    return false;
+                }
+                previous = c;
+            }
+        }
+        i += 1;
+    }
+    if i == 0 || i > 64 || previous == b'.' {
         return false;
     }
-    let mut bad = false;
-    let mut previous = 0u8;
-    for &c in local {
-        bad |= (class(c) & LOCAL == 0) | ((c == b'.') & (previous == b'.'));
+    let domain = &b[i + 1..];
+    if domain.len() > 253 {
+        return false;
+    }
+    // Labels split at dots: not empty, no dash at their ends; the last (the top-level
+    // domain) of two letters or more, after at least one dot.
+    let (mut dots, mut label, mut letters) = (0usize, 0usize, true);
+    let mut previous = b'.';
+    for &c in domain {
+        if c == b'.' {
+            if previous == b'.' || previous == b'-' {
+                return false;
+            }
+            dots += 1;
+            label = 0;
+            letters = true;
+        } else {
+            let k = class(c);
+            if k & LABEL == 0 || (c == b'-' && previous == b'.') {
+                return false;
+            }
+            letters &= k & ALPHA != 0;
+            label += 1;
+        }
         previous = c;
     }
-    let Some(dot) = domain.iter().rposition(|&c| c == b'.') else {
-        return false;
-    };
-    let tld = &domain[dot + 1..];
-    if bad || domain.len() > 253 || tld.len() < 2 || !tld.iter().all(|&c| class(c) & ALPHA != 0) {
-        return false;
-    }
-    // Labels before the top-level domain: no empty label (`..`, a dot first), none that
-    // starts (`.-`, a dash first) or ends (`-.`) with a dash.
-    let labels = &domain[..dot];
-    if matches!(labels.first(), None | Some(b'.' | b'-')) {
-        return false;
-    }
-    let mut previous = 0u8;
-    for &c in labels {
-        let pair =
-            (previous == b'.' && (c == b'.' || c == b'-')) | ((previous == b'-') & (c == b'.'));
-        bad |= (class(c) & (LABEL | DOT) == 0) | pair;
-        previous = c;
-    }
-    !bad && previous != b'-' && previous != b'.'
+    dots > 0 && label >= 2 && letters
 }
 
 #[cfg(test)]
