@@ -393,9 +393,7 @@ impl FlagChecks {
                 "is a placeholder phone number".into(),
             ));
         }
-        let Some(shortest) = self.repeated.into_iter().chain(self.sequential).min() else {
-            return None;
-        };
+        let shortest = self.repeated.into_iter().chain(self.sequential).min()?;
         if !Runs::may_reach(phone.as_bytes(), shortest) {
             return None;
         }
