@@ -6,7 +6,7 @@ use std::borrow::Cow;
 use chrono::{DateTime, FixedOffset, LocalResult, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::text::fold_ascii;
+use super::text::{fold_ascii, trim};
 use crate::schema::parse_date_time;
 
 /// The message for a text that is not a date in an accepted form.
@@ -19,10 +19,10 @@ pub(crate) const NOT_A_DATE_TIME: &str = "is not a date-time (accepted: 2024-03-
 
 /// Full-width characters made ASCII and the text trimmed.
 fn folded(s: &str) -> Cow<'_, str> {
-    let s = s.trim();
+    let s = trim(s);
     // Only full-width forms (UTF-8 lead byte EF) and the ideographic space (E3) fold.
     let foldable = |b: &u8| *b == 0xEF || *b == 0xE3;
-    if !s.as_bytes().iter().any(foldable) || s.chars().all(|c| fold_ascii(c) == c) {
+    if s.is_ascii() || !s.as_bytes().iter().any(foldable) || s.chars().all(|c| fold_ascii(c) == c) {
         Cow::Borrowed(s)
     } else {
         Cow::Owned(
@@ -58,6 +58,44 @@ fn eat(s: &str, at: &mut usize, prefix: &str) -> bool {
 
 /// A date at the start of `s` and the byte offset after it.
 fn date_prefix(s: &str) -> Option<(NaiveDate, usize)> {
+    let b = s.as_bytes();
+    // The common form, `2024-03-15` (or with `/`, `.`), read at fixed places; every other
+    // form (one-digit months and days, `年`) as written below. Both agree (a test holds
+    // them together).
+    if let Some(&[y0, y1, y2, y3, s1, m0, m1, s2, d0, d1]) = b.get(..10) {
+        let digit = |c: u8| c.is_ascii_digit().then(|| u32::from(c - b'0'));
+        if matches!(s1, b'-' | b'/' | b'.') && s2 == s1 {
+            if let (
+                Some(y0),
+                Some(y1),
+                Some(y2),
+                Some(y3),
+                Some(m0),
+                Some(m1),
+                Some(d0),
+                Some(d1),
+            ) = (
+                digit(y0),
+                digit(y1),
+                digit(y2),
+                digit(y3),
+                digit(m0),
+                digit(m1),
+                digit(d0),
+                digit(d1),
+            ) {
+                let year = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+                let date =
+                    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, m0 * 10 + m1, d0 * 10 + d1)?;
+                return Some((date, 10));
+            }
+        }
+    }
+    date_prefix_as_written(s)
+}
+
+/// [`date_prefix`] in every accepted form, as the forms are written.
+fn date_prefix_as_written(s: &str) -> Option<(NaiveDate, usize)> {
     let b = s.as_bytes();
     let mut at = 0;
     let year = digits(b, &mut at, 4, 4)?;
@@ -203,6 +241,36 @@ mod tests {
             "",
         ] {
             assert_eq!(date(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn the_common_form_is_read_as_every_form_is() {
+        let parts = [
+            "2024", "0", "1", "2", "3", "9", "-", "/", ".", "年", "月", "日", " ", ":", "x",
+        ];
+        let mut texts = vec![String::new()];
+        let mut last = texts.clone();
+        for _ in 0..5 {
+            last = last
+                .iter()
+                .flat_map(|t| parts.iter().map(move |p| format!("{t}{p}")))
+                .collect();
+            texts.extend(last.iter().cloned());
+        }
+        for y in ["2024", "0000", "9999", "2023", "1900", "2000"] {
+            for m in ["00", "01", "02", "12", "13", "1", "99"] {
+                for d in ["00", "01", "28", "29", "30", "31", "32", "9"] {
+                    for (a, b) in [("-", "-"), ("/", "/"), (".", "."), ("-", "/"), ("/", "-")] {
+                        for tail in ["", " 10:30", "x", "1"] {
+                            texts.push(format!("{y}{a}{m}{b}{d}{tail}"));
+                        }
+                    }
+                }
+            }
+        }
+        for t in &texts {
+            assert_eq!(date_prefix(t), date_prefix_as_written(t), "{t:?}");
         }
     }
 

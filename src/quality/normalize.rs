@@ -9,8 +9,8 @@ use serde_json::Value as Json;
 use super::dates;
 use super::text;
 use super::Checker;
-use crate::bytes::word;
 use crate::error::{FieldError, ValidationError};
+use crate::keys::same_text;
 use crate::schema::{
     describe_json, describe_json_kind, mask, not_an_option, parse_kind, parse_kind_masked,
     truncate, Field, FieldType, DEFAULT_PHONE_DIGITS,
@@ -19,19 +19,11 @@ use crate::value::{Number, Value};
 
 /// The normalized options of a choice field, sorted by length then bytes, each with its
 /// position in the field's options: a value is matched by a scan of a small dictionary
-/// or a binary search of a large one, comparing bytes only among options of its length.
+/// (lengths compared first, then a word or two of bytes, without a call to `memcmp`) or
+/// a binary search of a large one, comparing bytes only among options of its length.
 #[derive(Clone, Debug)]
 pub(crate) struct Dictionary {
     sorted: Vec<(String, usize)>,
-    /// Per option, its length and first eight bytes as a word: a small dictionary is
-    /// scanned comparing words, not calling `memcmp` per option.
-    heads: Vec<(usize, u64)>,
-}
-
-/// A text's length and its first (up to) eight bytes as a word.
-fn head(text: &str) -> (usize, u64) {
-    let b = text.as_bytes();
-    (b.len(), word(&b[..b.len().min(8)]))
 }
 
 impl Dictionary {
@@ -43,8 +35,7 @@ impl Dictionary {
             .collect();
         // Stable: of two options that normalize alike, the first one wins.
         sorted.sort_by(|a, b| Dictionary::order(&a.0, &b.0));
-        let heads = sorted.iter().map(|(o, _)| head(o)).collect();
-        Dictionary { sorted, heads }
+        Dictionary { sorted }
     }
 
     fn order(a: &str, b: &str) -> std::cmp::Ordering {
@@ -54,14 +45,11 @@ impl Dictionary {
     /// The position of the option a normalized value names exactly.
     fn find(&self, value: &str) -> Option<usize> {
         if self.sorted.len() <= 16 {
-            let key = head(value);
-            let rest = value.as_bytes().get(8..).unwrap_or_default();
             return self
-                .heads
+                .sorted
                 .iter()
-                .zip(&self.sorted)
-                .find(|(h, (o, _))| **h == key && o.as_bytes().get(8..).unwrap_or_default() == rest)
-                .map(|(_, (_, i))| *i);
+                .find(|(o, _)| same_text(o, value))
+                .map(|(_, i)| *i);
         }
         let at = self
             .sorted
@@ -232,6 +220,7 @@ pub(crate) fn normalize(
 
 /// As [`normalize`], writing the value into `slot` and reusing what buffers it holds.
 /// On failure the slot's content is unspecified: the caller makes it absent.
+#[inline]
 pub(crate) fn normalize_into(
     plan: &Plan,
     field: &Field,
@@ -345,7 +334,7 @@ pub(crate) fn normalize_into(
             let number = match json {
                 Json::Number(n) => Number::from_json(n).ok_or_else(|| wrong_kind(field, json))?,
                 Json::String(s) => {
-                    let trimmed = s.trim();
+                    let trimmed = text::trim(s);
                     if trimmed.is_empty() {
                         *slot = Value::Absent;
                         return Ok(());
@@ -402,7 +391,7 @@ pub(crate) fn normalize_into(
                 return Err(wrong_kind(field, json));
             };
             // The date readers trim and fold full-width digits themselves.
-            if s.trim().is_empty() {
+            if text::trim(s).is_empty() {
                 *slot = Value::Absent;
                 return Ok(());
             }
@@ -482,16 +471,31 @@ fn parse_number(s: &str) -> Option<Number> {
     if fraction.is_some_and(|f| !digits_ok(f)) {
         return None;
     }
+    if fraction.is_none() {
+        // The digits, commas skipped, as `i64` reads them; on overflow, as `f64` below.
+        let negative = compact.starts_with('-');
+        let integer = unsigned
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .try_fold(0i64, |n, b| {
+                let d = i64::from(b - b'0');
+                n.checked_mul(10).and_then(|n| {
+                    if negative {
+                        n.checked_sub(d)
+                    } else {
+                        n.checked_add(d)
+                    }
+                })
+            });
+        if let Some(i) = integer {
+            return Some(Number::from(i));
+        }
+    }
     let plain = if grouped {
         Cow::Owned(compact.replace(',', ""))
     } else {
         compact.clone()
     };
-    if fraction.is_none() {
-        if let Ok(i) = plain.parse::<i64>() {
-            return Some(Number::from(i));
-        }
-    }
     plain.parse::<f64>().ok().and_then(Number::decimal)
 }
 
@@ -559,6 +563,103 @@ mod tests {
         let mut long: Vec<String> = (0..40).map(|i| ((i * 5) % 7).to_string()).collect();
         dedup(&mut long);
         assert_eq!(long, ["0", "5", "3", "1", "6", "4", "2"]);
+    }
+
+    #[test]
+    fn a_dictionary_finds_exactly_the_options_equal_to_a_value() {
+        let small: Vec<String> = [
+            "新客户",
+            "IT/互联网",
+            "老客户推荐",
+            "a",
+            "",
+            "长期合作伙伴关系客户",
+        ]
+        .map(String::from)
+        .to_vec();
+        let large: Vec<String> = (0..40).map(|i| format!("选项{i}")).collect();
+        for options in [small, large] {
+            let dictionary = Dictionary::new(&options);
+            let mut values = options.clone();
+            values.extend(
+                ["新客", "IT/互联", "老客户推荐x", "b", "选项", "选项400"].map(String::from),
+            );
+            for value in &values {
+                let expected = options.iter().position(|o| text::text(o) == value.as_str());
+                assert_eq!(dictionary.find(value), expected, "{value:?}");
+            }
+        }
+    }
+
+    /// [`parse_number`] as it read integers before it summed their digits: through the
+    /// text without its commas.
+    fn parse_number_by_text(s: &str) -> Option<Number> {
+        let n = parse_number(s)?;
+        let plain: String = s
+            .chars()
+            .map(text::fold_ascii)
+            .filter(|c| !c.is_whitespace() && *c != ',')
+            .collect();
+        match plain.parse::<i64>() {
+            Ok(i) => Some(Number::from(i)),
+            Err(_) => Some(n),
+        }
+    }
+
+    #[test]
+    fn integers_are_summed_as_i64_parses_them() {
+        for s in [
+            "0",
+            "-0",
+            "+0",
+            "7",
+            "-7",
+            "+7",
+            "500,000",
+            "-1,000",
+            "+1,000,000",
+            "9223372036854775807",
+            "-9223372036854775808",
+            "9223372036854775808",
+            "-9223372036854775809",
+            "9,223,372,036,854,775,807",
+            "99999999999999999999",
+            "１２ ３４５",
+            "007",
+        ] {
+            let summed = parse_number(s);
+            assert_eq!(summed, parse_number_by_text(s), "{s}");
+            assert!(summed.is_some(), "{s}");
+        }
+        assert_eq!(
+            parse_number("9223372036854775807"),
+            Some(Number::from(i64::MAX))
+        );
+        assert_eq!(
+            parse_number("-9223372036854775808"),
+            Some(Number::from(i64::MIN))
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_integer_is_read_as_i64_reads_it(i: i64, grouped: bool, plus: bool) {
+            let mut text = i.unsigned_abs().to_string();
+            if grouped {
+                let digits: Vec<char> = text.chars().collect();
+                let mut out = String::new();
+                for (k, c) in digits.iter().enumerate() {
+                    if k > 0 && (digits.len() - k) % 3 == 0 {
+                        out.push(',');
+                    }
+                    out.push(*c);
+                }
+                text = out;
+            }
+            let sign = if i < 0 { "-" } else if plus { "+" } else { "" };
+            let text = format!("{sign}{text}");
+            proptest::prop_assert_eq!(parse_number(&text), Some(Number::from(i)));
+        }
     }
 
     #[test]

@@ -32,6 +32,7 @@ struct Columns {
 }
 
 impl Columns {
+    #[inline]
     fn resolve(&mut self, inner: &Inner, position: usize, name: &str) -> Option<FieldId> {
         if let Some(Some(id)) = self.ids.get(position) {
             if same_text(&inner.schema.fields()[id.index()].name, name) {

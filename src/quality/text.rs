@@ -116,6 +116,18 @@ fn is_normal(s: &str, lines: bool) -> bool {
     true
 }
 
+/// As [`str::trim`], but deciding on the end characters alone when neither is white
+/// space (the usual case), without the general scan.
+#[inline]
+pub(crate) fn trim(s: &str) -> &str {
+    let untrimmed = |c: Option<char>| c.is_some_and(|c| !c.is_whitespace());
+    if untrimmed(s.chars().next()) && untrimmed(s.chars().next_back()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 /// A single-line text: invisible characters removed, full-width digits and letters made
 /// ASCII, white space trimmed and each run of it made one space.
 pub(crate) fn text(s: &str) -> Cow<'_, str> {
@@ -180,11 +192,21 @@ pub(crate) fn phone(s: &str, digits: u8) -> Cow<'_, str> {
     if s.bytes().all(|b| b.is_ascii_digit()) && !has_prefix(s) {
         return Cow::Borrowed(s);
     }
-    let mut out: String = s
-        .chars()
-        .map(fold_ascii)
-        .filter(|c| !is_phone_separator(*c))
-        .collect();
+    let mut out = String::with_capacity(s.len());
+    if s.is_ascii() {
+        // Nothing to fold, and the separators are single bytes: no decoding.
+        for b in s.bytes() {
+            if !matches!(b, b' ' | 0x09..=0x0D | b'-' | b'(' | b')' | b'.') {
+                out.push(char::from(b));
+            }
+        }
+    } else {
+        out.extend(
+            s.chars()
+                .map(fold_ascii)
+                .filter(|c| !is_phone_separator(*c)),
+        );
+    }
     // Strip until no prefix is left, so that normalizing again changes nothing.
     loop {
         let cut = if out.starts_with("+86") {
@@ -207,7 +229,7 @@ pub(crate) fn phone(s: &str, digits: u8) -> Cow<'_, str> {
 /// An e-mail address: full-width characters made ASCII, invisible characters removed,
 /// trimmed, ASCII letters lower-cased.
 pub(crate) fn email(s: &str) -> Cow<'_, str> {
-    let normal = s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) && s.trim() == s;
+    let normal = s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) && trim(s) == s;
     if normal {
         return Cow::Borrowed(s);
     }
@@ -296,6 +318,40 @@ mod tests {
         }
         for s in &texts {
             assert_eq!(is_normal_long_text(s), naive(s), "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn the_quick_trim_agrees_with_trim() {
+        let ends = [
+            "", "a", " ", "\t", "\u{3000}", "\u{85}", "\u{A0}", "客", "１", "\u{200B}",
+        ];
+        for a in ends {
+            for b in ends {
+                for c in ends {
+                    let s = format!("{a}{b}{c}");
+                    assert_eq!(trim(&s), s.trim(), "{s:?}");
+                }
+            }
+        }
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            for s in [
+                format!("{c}"),
+                format!("x{c}"),
+                format!("{c}x"),
+                format!("{c}x{c}"),
+            ] {
+                assert_eq!(trim(&s), s.trim(), "{s:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_ascii_phone_separators_are_the_separators_of_ascii() {
+        for b in 0..0x80u8 {
+            let c = char::from(b);
+            let quick = matches!(b, b' ' | 0x09..=0x0D | b'-' | b'(' | b')' | b'.');
+            assert_eq!(quick, is_phone_separator(fold_ascii(c)), "{c:?}");
         }
     }
 

@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub(crate) use check::{
-    check_value, describe_json, describe_json_kind, is_email, is_of_kind, nearest_option,
-    not_an_option, parse_date_time, parse_kind, parse_kind_masked, truncate,
+    check_value, describe_json, describe_json_kind, is_of_kind, nearest_option, not_an_option,
+    parse_date_time, parse_kind, parse_kind_masked, truncate,
 };
 pub use field::{EventDef, Field, FieldType, ValueKind, DEFAULT_PHONE_DIGITS};
 pub use mask::mask;
