@@ -408,6 +408,36 @@ impl Plan {
             && self.state.is_none()
     }
 
+    /// Empties the plan, keeping the memory of its lists for the next evaluation
+    /// ([`Engine::evaluate_into`](crate::Engine::evaluate_into)).
+    pub fn clear(&mut self) {
+        // Each part only when it holds something: an empty plan clears at the cost of a
+        // few comparisons.
+        fn empty<T>(v: &mut Vec<T>) {
+            if !v.is_empty() {
+                v.clear();
+            }
+        }
+        empty(&mut self.actions);
+        empty(&mut self.changes);
+        empty(&mut self.timers);
+        empty(&mut self.occurrences);
+        empty(&mut self.scores);
+        empty(&mut self.overridden);
+        empty(&mut self.suppressed);
+        empty(&mut self.counters);
+        empty(&mut self.warnings);
+        if self.cascade_limit.is_some() {
+            self.cascade_limit = None;
+        }
+        if self.state.is_some() {
+            self.state = None;
+        }
+        if self.trace.is_some() {
+            self.trace = None;
+        }
+    }
+
     /// The plan as one line of JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()

@@ -705,7 +705,9 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: CASES, ..ProptestConfig::default() })]
 
     /// The same input twice gives the identical plan, and so does a second engine built
-    /// from the same rules; the state a plan returns reads back as the same state.
+    /// from the same rules; the state a plan returns reads back as the same state; one
+    /// plan reused for every evaluation (`evaluate_into`) is each time the plan
+    /// `evaluate` returns.
     #[test]
     fn the_same_input_gives_the_identical_plan(
         rules in rules(false),
@@ -723,11 +725,16 @@ proptest! {
         let schema = one.schema();
         let record = record_of(schema, &customer);
         let mut state = CustomerState::new();
+        let mut reused = crm_rules::Plan::default();
         for spec in &events {
             let event = spec.event();
-            let input = Input::new("CUST001", &record, &state, &event, spec.time).context(&ctx);
+            let input = Input::new("CUST001", &record, &state, &event, spec.time)
+                .context(&ctx)
+                .explain(explain);
             let plan = one.evaluate(&input);
             prop_assert_eq!(plan.to_json(), one.evaluate(&input).to_json());
+            one.evaluate_into(&input, &mut reused);
+            prop_assert_eq!(&reused, &plan);
             if let Some(s) = plan.state {
                 let back: CustomerState =
                     serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();

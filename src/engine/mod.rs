@@ -58,6 +58,16 @@ pub(crate) struct Hot {
     pub shape: Shape,
 }
 
+/// What evaluating an event takes.
+enum Need<'e> {
+    /// Nothing: its plan is empty.
+    Nothing,
+    /// Round 0 of a quiet event from the candidate its kind's scan first stops at.
+    From(&'e KindRules, u32),
+    /// The whole evaluation, with the event kind's rules if it has any.
+    Event(Option<&'e KindRules>),
+}
+
 /// What one event kind concerns.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct KindRules {
@@ -556,23 +566,78 @@ impl Engine {
     /// the input (an unknown field in the event's changes) are skipped and listed in
     /// [`Plan::warnings`]; an event that matches nothing gives an empty plan.
     pub fn evaluate(&self, input: &Input<'_>) -> Plan {
+        match self.need(input) {
+            Need::Nothing => Plan::default(),
+            need => {
+                let mut plan = Plan::default();
+                self.run(input, need, &mut plan);
+                plan
+            }
+        }
+    }
+
+    /// As [`Engine::evaluate`], writing the plan into `plan` (emptied first) instead of
+    /// returning a new one. A host that evaluates many events in a loop keeps one plan
+    /// and runs each before the next evaluation: the plan's lists keep their memory, and
+    /// an event that matches nothing costs no set-up of a plan at all.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use crm_rules::{CustomerState, Engine, Event, Input, Plan, RuleSet, Schema};
+    ///
+    /// let schema = Schema::from_json(r#"{"fields": [{"name": "标签", "type": "tags"}]}"#)?;
+    /// let rules = RuleSet::from_json(r#"{"rules": [{"id": "expo", "name": "展会线索",
+    ///   "trigger": {"type": "event", "event": "lead_created"},
+    ///   "actions": [{"type": "add_tag", "tag": "展会"}]}]}"#)?;
+    /// let engine = Engine::builder(schema.clone()).rules(rules).build()?;
+    /// let customer = schema.record_from_json(&serde_json::json!({}))?;
+    /// let state = CustomerState::new();
+    /// let at = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// let mut plan = Plan::default();
+    /// for (i, kind) in ["page_viewed", "lead_created"].into_iter().enumerate() {
+    ///     let event = Event::new(kind, format!("E{i}"), at);
+    ///     engine.evaluate_into(&Input::new("C001", &customer, &state, &event, at), &mut plan);
+    ///     // Run the plan here, before the next evaluation empties it.
+    ///     assert_eq!(plan.actions.len(), i);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn evaluate_into(&self, input: &Input<'_>, plan: &mut Plan) {
+        plan.clear();
+        match self.need(input) {
+            Need::Nothing => {}
+            need => self.run(input, need, plan),
+        }
+    }
+
+    /// What an event needs. When it is quiet (see [`Engine::quiet`]), only its kind's
+    /// candidates can change anything: when the scan of their checks stops at none,
+    /// nothing fires and the plan stays empty, without setting up an evaluation.
+    #[inline(always)]
+    fn need(&self, input: &Input<'_>) -> Need<'_> {
         let kind = self.kind(&input.event.kind);
         if self.quiet(input) {
             match kind {
-                None => return Plan::default(),
-                // Then only the kind's candidates can change anything: when the scan of
-                // their checks stops at none, nothing fires and the plan is empty,
-                // without setting up an evaluation.
+                None => return Need::Nothing,
                 Some(k) if k.counted.is_empty() => {
-                    let Some(first) = k.program.next(0, input.record) else {
-                        return Plan::default();
+                    return match k.program.next(0, input.record) {
+                        None => Need::Nothing,
+                        Some(first) => Need::From(k, first),
                     };
-                    return run::Run::new(self, input).event_from(k, first);
                 }
                 Some(_) => {}
             }
         }
-        run::Run::new(self, input).event(kind)
+        Need::Event(kind)
+    }
+
+    /// Evaluates an event that needs it into an empty plan.
+    fn run(&self, input: &Input<'_>, need: Need<'_>, plan: &mut Plan) {
+        match need {
+            Need::Nothing => {}
+            Need::From(k, first) => run::Run::new(self, input, plan).event_from(k, first),
+            Need::Event(kind) => run::Run::new(self, input, plan).event(kind),
+        }
     }
 
     /// Whether an event of a kind no rule listens to or counts can change nothing: it

@@ -23,7 +23,8 @@ pub(crate) struct Run<'e, 'i> {
     pub record: Cow<'i, Record>,
     /// The new state, once anything in it changed.
     pub state: Option<CustomerState>,
-    pub plan: Plan,
+    /// The plan being written (empty when the evaluation began).
+    pub plan: &'i mut Plan,
     /// Rules fired in this evaluation.
     pub fired: InlineList<u32, 16>,
     /// Exclusive groups that fired, with the rule that fired for each.
@@ -56,13 +57,13 @@ pub(crate) struct Run<'e, 'i> {
 
 impl<'e, 'i> Run<'e, 'i> {
     #[inline]
-    pub fn new(e: &'e Engine, input: &'i Input<'i>) -> Run<'e, 'i> {
+    pub fn new(e: &'e Engine, input: &'i Input<'i>, plan: &'i mut Plan) -> Run<'e, 'i> {
         Run {
             e,
             input,
             record: Cow::Borrowed(input.record),
             state: None,
-            plan: Plan::default(),
+            plan,
             fired: InlineList::default(),
             group_winners: Vec::new(),
             writers: Vec::new(),
@@ -122,8 +123,8 @@ impl<'e, 'i> Run<'e, 'i> {
         }
     }
 
-    /// Evaluates the event, of the given kind's rules, and returns the plan.
-    pub fn event(mut self, kind: Option<&'e KindRules>) -> Plan {
+    /// Evaluates the event, of the given kind's rules, into the plan.
+    pub fn event(mut self, kind: Option<&'e KindRules>) {
         let e = self.e;
         self.apply_event_changes();
         if let Some(kind) = kind {
@@ -160,19 +161,17 @@ impl<'e, 'i> Run<'e, 'i> {
         self.cascade();
         self.observe();
         self.settle();
-        self.plan
     }
 
     /// Evaluates a quiet event (no field changes, nothing counted, scored or timed, no
     /// trace) whose kind's scan first stops at candidate `first`: what [`Run::event`]
     /// does for it, without the steps that have nothing to do.
-    pub fn event_from(mut self, kind: &'e KindRules, first: u32) -> Plan {
+    pub fn event_from(mut self, kind: &'e KindRules, first: u32) {
         self.hint = kind.hot.len();
         self.scan(kind, Some(first));
         self.cascade();
         self.observe();
         self.settle();
-        self.plan
     }
 
     /// Round 0 of an event without field changes and without a trace, from the first

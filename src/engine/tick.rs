@@ -336,7 +336,8 @@ impl Engine {
             context: input.context,
             explain: input.explain,
         };
-        let mut run = Run::new(self, &inner);
+        let mut plan = Plan::default();
+        let mut run = Run::new(self, &inner, &mut plan);
         let mut seen = Seen::new(&self.timing, input.record, input.state);
         // A tick has no event: when the customer is settled, there is nothing to record.
         if !seen.settled(&self.timing) {
@@ -357,7 +358,7 @@ impl Engine {
             run.stop_sequences(true);
         }
         run.settle();
-        run.plan
+        plan
     }
 
     /// The earliest time at which a time-based rule could fire or a sequence step is due
