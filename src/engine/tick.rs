@@ -337,7 +337,8 @@ impl Engine {
             explain: input.explain,
         };
         let mut run = Run::new(self, &inner);
-        let mut seen = Seen::new(&self.timing, input.record, input.state);
+        let mut seen = Seen::EMPTY;
+        seen.read(&self.timing, input.record, input.state);
         // A tick has no event: when the customer is settled, there is nothing to record.
         if !seen.settled(&self.timing) {
             run.record_times(Some(&mut seen));
@@ -397,7 +398,8 @@ impl Engine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_due(&self, record: &Record, state: &CustomerState) -> Option<DateTime<Utc>> {
-        let seen = Seen::new(&self.timing, record, state);
+        let mut seen = Seen::EMPTY;
+        seen.read(&self.timing, record, state);
         let customer = Customer {
             record,
             state,

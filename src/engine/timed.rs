@@ -331,6 +331,25 @@ impl Timing {
         }
     }
 
+    /// The latest time of every watched kind in a state, into their places (as
+    /// [`Timing::last_event`] of each, in one pass over the state's entries when no two
+    /// watched kinds share a name hash: the first entry of a kind's hash is its time).
+    fn last_events_into(&self, state: &CustomerState, out: &mut [Option<Ts>]) {
+        if self.collide {
+            for (i, slot) in out.iter_mut().enumerate().take(self.kinds.len()) {
+                *slot = self.last_event(state, i).map(Ts::of);
+            }
+            return;
+        }
+        for (hash, at) in state.last_events.hashed() {
+            if let Some(i) = self.kinds.iter().position(|(_, k)| *k == hash) {
+                if let Some(slot @ None) = out.get_mut(i) {
+                    *slot = Some(Ts::of(*at));
+                }
+            }
+        }
+    }
+
     /// The mark of the `i`th watched field in a state (marks are kept in the order of the
     /// watched fields: its place is tried first).
     pub fn last_change(&self, state: &CustomerState, i: usize) -> Option<FieldMark> {
@@ -345,6 +364,7 @@ impl Timing {
 
 /// A stable hash of bytes, eight at a time (faster than FNV-1a on the short texts of
 /// stages and dates, which every due-time computation hashes).
+#[inline]
 fn words(tag: u8, bytes: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut h = K ^ (u64::from(tag) << 56) ^ (bytes.len() as u64);
@@ -410,30 +430,30 @@ fn mark(m: FieldMark) -> (Ts, u32) {
 }
 
 impl Seen {
-    pub fn new(timing: &Timing, record: &Record, state: &CustomerState) -> Seen {
-        let mut kinds = [None; SMALL];
-        if timing.kinds.len() <= SMALL {
-            for (i, slot) in kinds.iter_mut().enumerate().take(timing.kinds.len()) {
-                *slot = timing.last_event(state, i).map(Ts::of);
-            }
-        }
-        let mut marks = [None; SMALL];
-        let mut hashes = [0; SMALL];
+    /// Nothing read yet: [`Seen::read`] fills it in place (a `Seen` is a few hundred
+    /// bytes, which returning one by value would copy).
+    pub const EMPTY: Seen = Seen {
+        since: None,
+        ticked: None,
+        kinds: [None; SMALL],
+        marks: [None; SMALL],
+        hashes: [0; SMALL],
+    };
+
+    /// Reads what the customer's state and record say into an [`Seen::EMPTY`].
+    pub fn read(&mut self, timing: &Timing, record: &Record, state: &CustomerState) {
+        self.since = state.since.map(Ts::of);
+        self.ticked = state.ticked.map(Ts::of);
         if timing.fields.len() <= SMALL {
-            let places = marks.iter_mut().zip(hashes.iter_mut());
-            for (i, ((field, _, _), (mark_of, hash))) in
-                timing.fields.iter().zip(places).enumerate()
-            {
+            for ((field, _, _), hash) in timing.fields.iter().zip(self.hashes.iter_mut()) {
                 *hash = value_hash(record.get(*field));
+            }
+            for (i, mark_of) in self.marks.iter_mut().enumerate().take(timing.fields.len()) {
                 *mark_of = timing.last_change(state, i).map(mark);
             }
         }
-        Seen {
-            since: state.since.map(Ts::of),
-            ticked: state.ticked.map(Ts::of),
-            kinds,
-            marks,
-            hashes,
+        if timing.kinds.len() <= SMALL {
+            timing.last_events_into(state, &mut self.kinds);
         }
     }
 
