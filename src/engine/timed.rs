@@ -517,8 +517,8 @@ impl Seen {
 }
 
 /// Starts the loads of what due times read of a customer before any of them is needed:
-/// every cache line of the record's values, the texts of the watched fields and the
-/// state's entries. The record and state of one customer ticked among many are rarely in
+/// every cache line of the record's values and of the state, the texts of the watched
+/// fields and the state's entries. The record and state of one customer ticked among many are rarely in
 /// cache, and misses started together overlap rather than each wait on the one before.
 #[inline(always)]
 fn warm(timing: &Timing, record: &Record, state: &CustomerState) {
@@ -528,6 +528,13 @@ fn warm(timing: &Timing, record: &Record, state: &CustomerState) {
         .iter()
         .step_by(2)
         .fold(0usize, |n, v| n + usize::from(matches!(v, Value::Absent)));
+    // The lengths of the state's maps lie across its lines (read by every tick: running
+    // sequences, stopped rules; and copied whole when a tick writes its latest time).
+    sum += state.rules.len()
+        + state.counters.len()
+        + state.sequences.len()
+        + state.experiments.len()
+        + state.scores.len();
     sum += state.last_events.hashed().next().map_or(0, |(h, _)| h as usize);
     sum += state.last_changes.hashed().next().map_or(0, |(h, _)| h as usize);
     for (field, _, _) in timing.fields.iter().take(SMALL) {
