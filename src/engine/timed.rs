@@ -535,8 +535,16 @@ fn warm(timing: &Timing, record: &Record, state: &CustomerState) {
         + state.sequences.len()
         + state.experiments.len()
         + state.scores.len();
-    sum += state.last_events.hashed().next().map_or(0, |(h, _)| h as usize);
-    sum += state.last_changes.hashed().next().map_or(0, |(h, _)| h as usize);
+    sum += state
+        .last_events
+        .hashed()
+        .next()
+        .map_or(0, |(h, _)| h as usize);
+    sum += state
+        .last_changes
+        .hashed()
+        .next()
+        .map_or(0, |(h, _)| h as usize);
     for (field, _, _) in timing.fields.iter().take(SMALL) {
         if let Value::Text(t) = record.get(*field) {
             sum += t.as_bytes().first().map_or(0, |b| usize::from(*b));
@@ -807,6 +815,67 @@ mod tests {
         }
         let far = TickTime::new(DateTime::<Utc>::MIN_UTC, day);
         assert_eq!(far.oldest(), DateTime::<Utc>::MIN_UTC);
+    }
+
+    proptest::proptest! {
+        /// The watched kinds' times read in one pass over the state's entries are each
+        /// kind's [`Timing::last_event`], whatever kinds (watched or not) the state holds
+        /// and in whatever order.
+        #[test]
+        fn seen_kinds_are_each_kinds_last_event(
+            entries in proptest::collection::vec((0usize..8, 0i64..4_000_000_000), 0..12),
+        ) {
+            let engine = kinds_engine();
+            let timing = &engine.timing;
+            let mut state = CustomerState::new();
+            for (k, secs) in entries {
+                let name: Arc<str> = Arc::from(KINDS[k]);
+                let at = DateTime::from_timestamp(secs, 0).unwrap();
+                state.last_events.insert(&name, name_hash(&name), at);
+            }
+            let record = engine.schema().record::<_, &str>([]).unwrap();
+            let mut seen = Seen::EMPTY;
+            seen.read(timing, &record, &state);
+            proptest::prop_assert!(!timing.kinds.is_empty());
+            for i in 0..timing.kinds.len() {
+                proptest::prop_assert_eq!(
+                    seen.kind(timing, &state, i),
+                    timing.last_event(&state, i).map(Ts::of)
+                );
+            }
+            for i in timing.kinds.len()..SMALL {
+                proptest::prop_assert_eq!(seen.kinds[i], None);
+            }
+        }
+    }
+
+    /// Event kinds: the first five watched by the engine of [`kinds_engine`], the rest not.
+    const KINDS: [&str; 8] = [
+        "login",
+        "email_opened",
+        "customer_replied",
+        "order_placed",
+        "page_visited",
+        "x",
+        "购买",
+        "y",
+    ];
+
+    fn kinds_engine() -> crate::Engine {
+        let schema =
+            crate::Schema::from_json(r#"{"fields": [{"name": "标签", "type": "tags"}]}"#).unwrap();
+        let rule = |id: &str, events: &[&str]| {
+            serde_json::json!({"id": id, "name": id,
+              "trigger": {"type": "inactivity", "events": events, "for": "7d"},
+              "actions": [{"type": "add_tag", "tag": "x"}]})
+        };
+        let rules = serde_json::json!({"rules": [
+            rule("a", &KINDS[..2]),
+            rule("b", &KINDS[2..5]),
+            rule("c", &KINDS[1..4]),
+        ]});
+        let rules = crate::RuleSet::from_json(&rules.to_string()).unwrap();
+        crate::Engine::builder(schema).rules(rules).build().unwrap()
     }
 
     /// Computed independently (a Python transcription of `words` and `mix`).
