@@ -459,7 +459,7 @@ impl Seen {
     }
 
     /// The latest time of the `i`th watched kind.
-    #[inline]
+    #[inline(always)]
     fn kind(&self, timing: &Timing, state: &CustomerState, i: usize) -> Option<Ts> {
         if timing.kinds.len() <= SMALL {
             return self.kinds.get(i).copied().flatten();
@@ -469,7 +469,7 @@ impl Seen {
 
     /// The mark of the `i`th watched field (when and the value's hash), and the hash of
     /// its current value.
-    #[inline]
+    #[inline(always)]
     fn mark(&self, timing: &Timing, c: Customer<'_>, i: usize) -> Option<(Option<(Ts, u32)>, u32)> {
         if timing.fields.len() <= SMALL {
             return Some((*self.marks.get(i)?, *self.hashes.get(i)?));
