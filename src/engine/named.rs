@@ -82,6 +82,11 @@ impl<V> Named<V> {
             .map(|(_, _, v)| v)
     }
 
+    /// Every entry's name hash and value, in order.
+    pub fn hashed(&self) -> impl Iterator<Item = (u64, &V)> {
+        self.entries().iter().map(|(_, h, v)| (*h, v))
+    }
+
     /// The `i`th entry's name hash and value.
     pub fn get_index(&self, i: usize) -> Option<(u64, &V)> {
         self.entries().get(i).map(|(_, h, v)| (*h, v))

@@ -105,6 +105,30 @@ impl Due {
     }
 }
 
+/// The time-based rules due at `at` for a customer, in priority order, into `due`.
+fn find_due(
+    timing: &timed::Timing,
+    record: &Record,
+    state: &CustomerState,
+    seen: &Seen,
+    at: Ts,
+    due: &mut Due,
+) {
+    let customer = Customer {
+        record,
+        state,
+        seen,
+    };
+    for (i, t) in timing.rules.iter().enumerate() {
+        if !t.active(state) {
+            continue;
+        }
+        if let Some(first) = timed::due_by(timing, t, customer, at) {
+            due.push(i, first);
+        }
+    }
+}
+
 impl Run<'_, '_> {
     /// Evaluates what follows as of a due time: conditions, cooldowns, validity and the
     /// times actions compute read it as "now", and action keys derive from it.
@@ -126,30 +150,25 @@ impl Run<'_, '_> {
         self.due = false;
     }
 
-    /// Handles the due occurrences of time-based rules, in priority order.
-    fn due_rules(&mut self, seen: &Seen) {
-        let e = self.e;
-        let now = self.input.now;
-        let at = Ts::of(now);
-        let mut due = Due::default();
-        {
-            let state = self.state();
-            let customer = Customer {
-                record: &self.record,
-                state,
-                seen,
-            };
-            for (i, t) in e.timing.rules.iter().enumerate() {
-                if !t.active(state) {
-                    continue;
-                }
-                if let Some(first) = timed::due_by(&e.timing, t, customer, at) {
-                    due.push(i, first);
+    /// Handles the due occurrences of time-based rules, in priority order: those in `due`
+    /// when given (found for the customer as the run has it), else those found now.
+    fn due_rules(&mut self, seen: &Seen, due: Option<&Due>) {
+        match due {
+            Some(due) => self.handle_due(due, seen),
+            None => {
+                let mut due = Due::default();
+                find_due(
+                    &self.e.timing,
+                    &self.record,
+                    self.state(),
+                    seen,
+                    Ts::of(self.input.now),
+                    &mut due,
+                );
+                if !due.is_empty() {
+                    self.handle_due(&due, seen);
                 }
             }
-        }
-        if !due.is_empty() {
-            self.handle_due(&due, seen);
         }
         self.at_now();
     }
@@ -326,6 +345,36 @@ impl Engine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tick(&self, input: &TickInput<'_>) -> Plan {
+        let mut seen = Seen::EMPTY;
+        seen.read(&self.timing, input.record, input.state);
+        // A tick has no event: when the customer is settled (nothing to record), no score
+        // moves with time and no sequence runs, it is its due rules alone, and with none
+        // due, an empty plan, found without an evaluation.
+        let settled = seen.settled(&self.timing);
+        let quiet = settled && self.scorers.is_empty() && input.state.sequences.is_empty();
+        let mut due = Due::default();
+        if quiet {
+            let at = Ts::of(input.now);
+            find_due(&self.timing, input.record, input.state, &seen, at, &mut due);
+            if due.is_empty() {
+                return Plan {
+                    trace: input.explain.then(Vec::new),
+                    ..Plan::default()
+                };
+            }
+        }
+        self.tick_in_full(input, &mut seen, settled, quiet.then_some(&due))
+    }
+
+    /// A tick as an evaluation, with the customer's `seen` times (and whether it is
+    /// settled) and, when already found, its due rules.
+    fn tick_in_full(
+        &self,
+        input: &TickInput<'_>,
+        seen: &mut Seen,
+        settled: bool,
+        due: Option<&Due>,
+    ) -> Plan {
         let event = Event::new(String::new(), String::new(), input.now);
         let inner = Input {
             customer_id: input.customer_id,
@@ -338,15 +387,13 @@ impl Engine {
         };
         let mut plan = Plan::default();
         let mut run = Run::new(self, &inner, &mut plan);
-        let mut seen = Seen::new(&self.timing, input.record, input.state);
-        // A tick has no event: when the customer is settled, there is nothing to record.
-        if !seen.settled(&self.timing) {
-            run.record_times(Some(&mut seen));
+        if !settled {
+            run.record_times(Some(seen));
         }
         if !self.scorers.is_empty() {
             run.score_tick();
         }
-        run.due_rules(&seen);
+        run.due_rules(seen, due);
         run.cascade();
         if !run.state().sequences.is_empty() {
             run.run_sequences();
@@ -359,6 +406,16 @@ impl Engine {
         }
         run.settle();
         plan
+    }
+
+    /// [`Engine::tick`] always as an evaluation (no shortcut for a quiet customer), to
+    /// test that the shortcut gives the same plans.
+    #[cfg(test)]
+    pub(crate) fn tick_as_evaluation(&self, input: &TickInput<'_>) -> Plan {
+        let mut seen = Seen::EMPTY;
+        seen.read(&self.timing, input.record, input.state);
+        let settled = seen.settled(&self.timing);
+        self.tick_in_full(input, &mut seen, settled, None)
     }
 
     /// The earliest time at which a time-based rule could fire or a sequence step is due
@@ -398,7 +455,8 @@ impl Engine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_due(&self, record: &Record, state: &CustomerState) -> Option<DateTime<Utc>> {
-        let seen = Seen::new(&self.timing, record, state);
+        let mut seen = Seen::EMPTY;
+        seen.read(&self.timing, record, state);
         let customer = Customer {
             record,
             state,
@@ -431,5 +489,128 @@ impl Engine {
     /// reported missed. Set with [`EngineBuilder::max_lateness`](crate::EngineBuilder::max_lateness).
     pub fn max_lateness(&self) -> Duration {
         self.max_lateness
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeDelta;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::{RuleSet, Schema};
+
+    /// Time-based rules of every kind (conditions, a stop condition, a validity period),
+    /// a sequence started by an event and, with `scored`, a scoring model whose grade
+    /// moves with time.
+    fn engine(scored: bool) -> Engine {
+        let schema = Schema::from_json(
+            r#"{"fields": [
+              {"name": "客户名称", "type": "text"},
+              {"name": "客户状态", "type": "single_choice", "options": ["新客户", "意向客户", "成交客户", "流失客户"]},
+              {"name": "标签", "type": "tags"},
+              {"name": "创建时间", "type": "date_time"},
+              {"name": "合同到期日", "type": "date"},
+              {"name": "评分", "type": "number"}
+            ]}"#,
+        )
+        .unwrap();
+        let tag = |t: &str| serde_json::json!([{"type": "add_tag", "tag": t}]);
+        let mut rules = serde_json::json!([
+            {"id": "daily", "name": "每日", "trigger": {"type": "schedule", "every": "day", "at": "09:00"},
+             "when": {"field": "客户状态", "op": "ne", "value": "流失客户"}, "actions": tag("d")},
+            {"id": "weekly", "name": "每周", "trigger": {"type": "schedule", "every": "week", "days": ["Mon", "Thu"], "at": "10:00"},
+             "expiry": {"stop_when": {"field": "标签", "op": "has_tag", "value": "停"}}, "actions": tag("w")},
+            {"id": "monthly", "name": "每月", "trigger": {"type": "schedule", "every": "month", "day_of_month": 31, "at": "08:00"},
+             "expiry": {"valid_from": "2024-05-10T00:00:00Z"}, "actions": tag("m")},
+            {"id": "relative", "name": "创建3天", "trigger": {"type": "relative", "field": "创建时间", "after": "3d"},
+             "when": {"field": "客户状态", "op": "eq", "value": "新客户"}, "actions": tag("r")},
+            {"id": "renew", "name": "到期前7天", "trigger": {"type": "relative", "field": "合同到期日", "before": "7d", "at": "09:00"},
+             "actions": tag("n")},
+            {"id": "idle", "name": "5天未登录", "trigger": {"type": "inactivity", "events": ["login"], "for": "5d"},
+             "actions": tag("i")},
+            {"id": "stage", "name": "阶段停留", "trigger": {"type": "stage_time", "field": "客户状态",
+               "limits": {"新客户": "2d", "意向客户": "4d"}}, "actions": tag("t")},
+            {"id": "start", "name": "开始序列", "trigger": {"type": "event", "event": "lead_created"},
+             "actions": [{"type": "start_sequence", "sequence": "nurture", "steps": [
+                {"after": "1d", "actions": tag("s0")},
+                {"after": "2d", "at": "09:00", "actions": tag("s1")}
+             ]}]}
+        ]);
+        let set = serde_json::json!({"time_zone": "Asia/Shanghai", "rules": rules.take()});
+        let rules = RuleSet::from_json(&set.to_string()).unwrap();
+        let mut builder = Engine::builder(schema).rules(rules);
+        if scored {
+            // Logins count for 3 days: the score lapses with time.
+            let model = crate::scoring::Model::from_json(
+                r#"{"id": "activity", "name": "活跃度", "score_field": "评分",
+                "dimensions": [{"id": "base", "label": "基础", "weight": 100, "default": 0, "bands": [
+                  {"when": {"field": "客户状态", "op": "eq", "value": "意向客户"}, "points": 10}]}],
+                "behaviour": [{"id": "login", "label": "登录", "event": "login",
+                  "within": "3d", "points": 25}]}"#,
+            )
+            .unwrap();
+            builder = builder.scoring(model);
+        }
+        builder.build().unwrap()
+    }
+
+    fn at(minutes: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_714_521_600, 0).unwrap() + TimeDelta::minutes(minutes)
+    }
+
+    /// What happens to a customer before the tick compared: events (`None`: a tick) at
+    /// minutes from 1 May 2024.
+    fn history() -> impl Strategy<Value = Vec<(i64, Option<usize>)>> {
+        proptest::collection::vec((0i64..40 * 24 * 60, proptest::option::of(0usize..3)), 0..6)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// A tick that takes the shortcut for a quiet customer gives the plan the full
+        /// evaluation gives, due or not, traced or not.
+        #[test]
+        fn the_quiet_shortcut_gives_the_evaluations_plan(
+            scored in any::<bool>(),
+            status in 0usize..4,
+            tags in 0usize..3,
+            created in 0i64..20 * 24 * 60,
+            history in history(),
+            now in 0i64..50 * 24 * 60,
+            explain in any::<bool>(),
+        ) {
+            let e = engine(scored);
+            let statuses = ["新客户", "意向客户", "成交客户", "流失客户"];
+            let tags: &[&str] = [&[][..], &["停"][..], &["VIP"][..]][tags];
+            let record = e.schema().record_from_json(&serde_json::json!({
+                "客户名称": "华为", "客户状态": statuses[status], "标签": tags,
+                "创建时间": at(created).to_rfc3339(),
+                "合同到期日": at(created + 20 * 24 * 60).date_naive().to_string(),
+            })).unwrap();
+            let mut state = CustomerState::new();
+            let mut history = history;
+            history.sort_unstable();
+            let kinds = ["login", "lead_created", "page_visited"];
+            for (i, (t, kind)) in history.into_iter().enumerate() {
+                let plan = match kind {
+                    Some(k) => {
+                        let event = Event::new(kinds[k], format!("e{i}"), at(t));
+                        e.evaluate(&Input::new("C1", &record, &state, &event, at(t)))
+                    }
+                    None => e.tick(&TickInput::new("C1", &record, &state, at(t))),
+                };
+                if let Some(s) = plan.state {
+                    state = s;
+                }
+            }
+            let now = at(now);
+            let mut times = vec![now];
+            times.extend(e.next_due(&record, &state));
+            for now in times {
+                let input = TickInput::new("C1", &record, &state, now).explain(explain);
+                prop_assert_eq!(e.tick(&input), e.tick_as_evaluation(&input));
+            }
+        }
     }
 }

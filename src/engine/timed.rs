@@ -331,6 +331,25 @@ impl Timing {
         }
     }
 
+    /// The latest time of every watched kind in a state, into their places (as
+    /// [`Timing::last_event`] of each, in one pass over the state's entries when no two
+    /// watched kinds share a name hash: the first entry of a kind's hash is its time).
+    fn last_events_into(&self, state: &CustomerState, out: &mut [Option<Ts>]) {
+        if self.collide {
+            for (i, slot) in out.iter_mut().enumerate().take(self.kinds.len()) {
+                *slot = self.last_event(state, i).map(Ts::of);
+            }
+            return;
+        }
+        for (hash, at) in state.last_events.hashed() {
+            if let Some(i) = self.kinds.iter().position(|(_, k)| *k == hash) {
+                if let Some(slot @ None) = out.get_mut(i) {
+                    *slot = Some(Ts::of(*at));
+                }
+            }
+        }
+    }
+
     /// The mark of the `i`th watched field in a state (marks are kept in the order of the
     /// watched fields: its place is tried first).
     pub fn last_change(&self, state: &CustomerState, i: usize) -> Option<FieldMark> {
@@ -345,6 +364,7 @@ impl Timing {
 
 /// A stable hash of bytes, eight at a time (faster than FNV-1a on the short texts of
 /// stages and dates, which every due-time computation hashes).
+#[inline]
 fn words(tag: u8, bytes: &[u8]) -> u64 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut h = K ^ (u64::from(tag) << 56) ^ (bytes.len() as u64);
@@ -410,35 +430,36 @@ fn mark(m: FieldMark) -> (Ts, u32) {
 }
 
 impl Seen {
-    pub fn new(timing: &Timing, record: &Record, state: &CustomerState) -> Seen {
-        let mut kinds = [None; SMALL];
-        if timing.kinds.len() <= SMALL {
-            for (i, slot) in kinds.iter_mut().enumerate().take(timing.kinds.len()) {
-                *slot = timing.last_event(state, i).map(Ts::of);
-            }
-        }
-        let mut marks = [None; SMALL];
-        let mut hashes = [0; SMALL];
+    /// Nothing read yet: [`Seen::read`] fills it in place (a `Seen` is a few hundred
+    /// bytes, which returning one by value would copy).
+    pub const EMPTY: Seen = Seen {
+        since: None,
+        ticked: None,
+        kinds: [None; SMALL],
+        marks: [None; SMALL],
+        hashes: [0; SMALL],
+    };
+
+    /// Reads what the customer's state and record say into an [`Seen::EMPTY`].
+    pub fn read(&mut self, timing: &Timing, record: &Record, state: &CustomerState) {
+        warm(timing, record, state);
+        self.since = state.since.map(Ts::of);
+        self.ticked = state.ticked.map(Ts::of);
         if timing.fields.len() <= SMALL {
-            let places = marks.iter_mut().zip(hashes.iter_mut());
-            for (i, ((field, _, _), (mark_of, hash))) in
-                timing.fields.iter().zip(places).enumerate()
-            {
+            for ((field, _, _), hash) in timing.fields.iter().zip(self.hashes.iter_mut()) {
                 *hash = value_hash(record.get(*field));
+            }
+            for (i, mark_of) in self.marks.iter_mut().enumerate().take(timing.fields.len()) {
                 *mark_of = timing.last_change(state, i).map(mark);
             }
         }
-        Seen {
-            since: state.since.map(Ts::of),
-            ticked: state.ticked.map(Ts::of),
-            kinds,
-            marks,
-            hashes,
+        if timing.kinds.len() <= SMALL {
+            timing.last_events_into(state, &mut self.kinds);
         }
     }
 
     /// The latest time of the `i`th watched kind.
-    #[inline]
+    #[inline(always)]
     fn kind(&self, timing: &Timing, state: &CustomerState, i: usize) -> Option<Ts> {
         if timing.kinds.len() <= SMALL {
             return self.kinds.get(i).copied().flatten();
@@ -448,7 +469,7 @@ impl Seen {
 
     /// The mark of the `i`th watched field (when and the value's hash), and the hash of
     /// its current value.
-    #[inline]
+    #[inline(always)]
     fn mark(&self, timing: &Timing, c: Customer<'_>, i: usize) -> Option<(Option<(Ts, u32)>, u32)> {
         if timing.fields.len() <= SMALL {
             return Some((*self.marks.get(i)?, *self.hashes.get(i)?));
@@ -493,6 +514,40 @@ impl Seen {
     fn since(&self) -> Result<Ts, When> {
         self.since.ok_or(When::Look(Ts::EPOCH))
     }
+}
+
+/// Starts the loads of what due times read of a customer before any of them is needed:
+/// every cache line of the record's values and of the state, the texts of the watched
+/// fields and the state's entries. The record and state of one customer ticked among
+/// many are rarely in cache, and misses started together overlap rather than each wait on
+/// the one before. What is read is folded by `^` (nothing can overflow) and discarded.
+#[inline(always)]
+fn warm(timing: &Timing, record: &Record, state: &CustomerState) {
+    let values = record.values();
+    // A value is 24 bytes: one in two starts or ends on every 64-byte line.
+    let mut seen = values
+        .iter()
+        .step_by(2)
+        .fold(0u64, |n, v| n ^ u64::from(matches!(v, Value::Absent)));
+    // The lengths of the state's maps lie across its lines (read by every tick: running
+    // sequences, stopped rules; and copied whole when a tick writes its latest time).
+    for len in [
+        state.rules.len(),
+        state.counters.len(),
+        state.sequences.len(),
+        state.experiments.len(),
+        state.scores.len(),
+    ] {
+        seen ^= len as u64;
+    }
+    seen ^= state.last_events.hashed().next().map_or(0, |(h, _)| h);
+    seen ^= state.last_changes.hashed().next().map_or(0, |(h, _)| h);
+    for (field, _, _) in timing.fields.iter().take(SMALL) {
+        if let Value::Text(t) = record.get(*field) {
+            seen ^= t.as_bytes().first().map_or(0, |b| u64::from(*b));
+        }
+    }
+    std::hint::black_box(seen);
 }
 
 /// The one due time of a relative, inactivity or time-in-stage rule for the customer as
@@ -757,6 +812,67 @@ mod tests {
         }
         let far = TickTime::new(DateTime::<Utc>::MIN_UTC, day);
         assert_eq!(far.oldest(), DateTime::<Utc>::MIN_UTC);
+    }
+
+    proptest::proptest! {
+        /// The watched kinds' times read in one pass over the state's entries are each
+        /// kind's [`Timing::last_event`], whatever kinds (watched or not) the state holds
+        /// and in whatever order.
+        #[test]
+        fn seen_kinds_are_each_kinds_last_event(
+            entries in proptest::collection::vec((0usize..8, 0i64..4_000_000_000), 0..12),
+        ) {
+            let engine = kinds_engine();
+            let timing = &engine.timing;
+            let mut state = CustomerState::new();
+            for (k, secs) in entries {
+                let name: Arc<str> = Arc::from(KINDS[k]);
+                let at = DateTime::from_timestamp(secs, 0).unwrap();
+                state.last_events.insert(&name, name_hash(&name), at);
+            }
+            let record = engine.schema().record::<_, &str>([]).unwrap();
+            let mut seen = Seen::EMPTY;
+            seen.read(timing, &record, &state);
+            proptest::prop_assert!(!timing.kinds.is_empty());
+            for i in 0..timing.kinds.len() {
+                proptest::prop_assert_eq!(
+                    seen.kind(timing, &state, i),
+                    timing.last_event(&state, i).map(Ts::of)
+                );
+            }
+            for i in timing.kinds.len()..SMALL {
+                proptest::prop_assert_eq!(seen.kinds[i], None);
+            }
+        }
+    }
+
+    /// Event kinds: the first five watched by the engine of [`kinds_engine`], the rest not.
+    const KINDS: [&str; 8] = [
+        "login",
+        "email_opened",
+        "customer_replied",
+        "order_placed",
+        "page_visited",
+        "x",
+        "购买",
+        "y",
+    ];
+
+    fn kinds_engine() -> crate::Engine {
+        let schema =
+            crate::Schema::from_json(r#"{"fields": [{"name": "标签", "type": "tags"}]}"#).unwrap();
+        let rule = |id: &str, events: &[&str]| {
+            serde_json::json!({"id": id, "name": id,
+              "trigger": {"type": "inactivity", "events": events, "for": "7d"},
+              "actions": [{"type": "add_tag", "tag": "x"}]})
+        };
+        let rules = serde_json::json!({"rules": [
+            rule("a", &KINDS[..2]),
+            rule("b", &KINDS[2..5]),
+            rule("c", &KINDS[1..4]),
+        ]});
+        let rules = crate::RuleSet::from_json(&rules.to_string()).unwrap();
+        crate::Engine::builder(schema).rules(rules).build().unwrap()
     }
 
     /// Computed independently (a Python transcription of `words` and `mix`).

@@ -218,7 +218,7 @@ impl Recurrence {
     /// week before `threshold`, a Unix second, on): the first occurrence at or after it
     /// (`forward`), or the last at or before it, by arithmetic on seconds and days, as
     /// (day from 0001-01-01, Unix second). `None` to take the general path.
-    #[inline]
+    #[inline(always)]
     fn fast_secs(&self, threshold: i64, forward: bool) -> Option<Option<(i64, i64)>> {
         let (from, offset) = self.zone.fixed()?;
         // The occurrence found lies within a week (a month) of the threshold.
