@@ -5,8 +5,11 @@
 //! - `evaluate_no_match/N`: the same rules, events of a kind no rule listens to.
 //! - `build/N`: compiling N rules into an engine.
 //! - `w1/N`: workload W1 of `../shared/bench` (run `python3 w1_gen.py` in a folder and
-//!   point `W1_DATA` at its `data/`, or leave the data in `../shared/bench/data`). The
-//!   match count and checksum are checked against `expected.json` before timing.
+//!   point `W1_DATA` at its `data/`, or leave the data in `../shared/bench/data`), a new
+//!   plan per event (`Engine::evaluate`). The match count and checksum are checked
+//!   against `expected.json` before timing.
+//! - `w1_reused_plan/N`: the same, with one plan the host reuses
+//!   (`Engine::evaluate_into`).
 //!
 //! `cargo bench --bench engine`
 
@@ -243,10 +246,22 @@ fn run(w: &Workload, events: &[(usize, Event)], mut each: impl FnMut(&Plan)) {
     }
 }
 
+/// As [`run`], with one plan the host reuses for every event ([`Engine::evaluate_into`]).
+fn run_reusing(w: &Workload, events: &[(usize, Event)], mut each: impl FnMut(&Plan)) {
+    let state = CustomerState::new();
+    let mut plan = Plan::default();
+    for (c, event) in events {
+        let input = Input::new(&w.ids[*c], &w.customers[*c], &state, event, event.time);
+        w.engine.evaluate_into(&input, &mut plan);
+        each(&plan);
+    }
+}
+
 /// Match count and W1 checksum: per event, matching rule numbers ascending.
-fn answer(w: &Workload, events: &[(usize, Event)]) -> (u64, u64) {
+/// With `reuse`, through [`run_reusing`].
+fn answer(w: &Workload, events: &[(usize, Event)], reuse: bool) -> (u64, u64) {
     let (mut total, mut h) = (0u64, 0u64);
-    run(w, events, |plan| {
+    let mut count = |plan: &Plan| {
         let mut ids: Vec<u64> = plan
             .actions
             .iter()
@@ -257,7 +272,12 @@ fn answer(w: &Workload, events: &[(usize, Event)]) -> (u64, u64) {
         for id in ids {
             h = (h * 31 + id + 1) % 1_000_000_007;
         }
-    });
+    };
+    if reuse {
+        run_reusing(w, events, &mut count);
+    } else {
+        run(w, events, &mut count);
+    }
     (total, h)
 }
 
@@ -409,7 +429,7 @@ fn bench_w1(c: &mut Criterion) {
         })
         .unwrap_or_default();
     let expected = read(dir.join("expected.json"));
-    let mut group = c.benchmark_group("w1");
+    let mut workloads = Vec::new();
     for n in [10, 100, 1_000, 10_000] {
         let rules: Vec<Json> = read(dir.join(format!("rules-{n}.json")))
             .as_array()
@@ -421,34 +441,50 @@ fn bench_w1(c: &mut Criterion) {
             &expected[n.to_string()]["checksum"],
         );
         if let (Some(matches), Some(checksum)) = (want.0.as_u64(), want.1.as_u64()) {
-            let got = answer(&w, &w.events);
-            assert_eq!(
-                got,
-                (matches, checksum),
-                "w1/{n}: matches and checksum differ from expected.json"
-            );
+            for reuse in [false, true] {
+                let got = answer(&w, &w.events, reuse);
+                assert_eq!(
+                    got,
+                    (matches, checksum),
+                    "w1/{n} (reused plan: {reuse}): matches and checksum differ from expected.json"
+                );
+            }
             eprintln!("w1/{n}: {matches} matches, checksum {checksum}: as expected");
         } else {
             eprintln!("w1/{n}: no expected answer (generate with --full); timing only");
         }
         let batch = if n >= 10_000 {
-            &w.events[..5_000]
+            5_000
         } else if n >= 1_000 {
-            &w.events[..20_000]
+            20_000
         } else {
-            &w.events[..]
+            w.events.len()
         };
-        group.throughput(Throughput::Elements(batch.len() as u64));
-        group.sample_size(10);
-        group.bench_with_input(BenchmarkId::from_parameter(n), &w, |b, w| {
-            b.iter(|| {
-                run(w, black_box(batch), |p| {
-                    black_box(p);
-                })
-            })
-        });
+        let batch = batch.min(w.events.len());
+        workloads.push((n, w, batch));
     }
-    group.finish();
+    // A new plan per event (`evaluate`), then one plan reused (`evaluate_into`).
+    for (name, reuse) in [("w1", false), ("w1_reused_plan", true)] {
+        let mut group = c.benchmark_group(name);
+        for (n, w, batch) in &workloads {
+            let batch = &w.events[..*batch];
+            group.throughput(Throughput::Elements(batch.len() as u64));
+            group.sample_size(10);
+            group.bench_with_input(BenchmarkId::from_parameter(n), w, |b, w| {
+                b.iter(|| {
+                    let each = |p: &Plan| {
+                        black_box(p);
+                    };
+                    if reuse {
+                        run_reusing(w, black_box(batch), each)
+                    } else {
+                        run(w, black_box(batch), each)
+                    }
+                })
+            });
+        }
+        group.finish();
+    }
 }
 
 criterion_group!(benches, bench_synthetic, bench_scaling, bench_w1);
