@@ -410,32 +410,42 @@ impl Plan {
 
     /// Empties the plan, keeping the memory of its lists for the next evaluation
     /// ([`Engine::evaluate_into`](crate::Engine::evaluate_into)).
+    #[inline]
     pub fn clear(&mut self) {
-        // Each part only when it holds something: an empty plan clears at the cost of a
-        // few comparisons.
-        fn empty<T>(v: &mut Vec<T>) {
-            if !v.is_empty() {
-                v.clear();
-            }
+        // An empty plan (most evaluations give one) clears at the cost of a few loads.
+        let lists = self.actions.len()
+            | self.changes.len()
+            | self.timers.len()
+            | self.occurrences.len()
+            | self.scores.len()
+            | self.overridden.len()
+            | self.suppressed.len()
+            | self.counters.len()
+            | self.warnings.len();
+        if lists != 0
+            || self.cascade_limit.is_some()
+            || self.state.is_some()
+            || self.trace.is_some()
+        {
+            self.clear_parts();
         }
-        empty(&mut self.actions);
-        empty(&mut self.changes);
-        empty(&mut self.timers);
-        empty(&mut self.occurrences);
-        empty(&mut self.scores);
-        empty(&mut self.overridden);
-        empty(&mut self.suppressed);
-        empty(&mut self.counters);
-        empty(&mut self.warnings);
-        if self.cascade_limit.is_some() {
-            self.cascade_limit = None;
-        }
-        if self.state.is_some() {
-            self.state = None;
-        }
-        if self.trace.is_some() {
-            self.trace = None;
-        }
+    }
+
+    /// [`Plan::clear`] of a plan that holds something.
+    #[inline(never)]
+    fn clear_parts(&mut self) {
+        self.actions.clear();
+        self.changes.clear();
+        self.timers.clear();
+        self.occurrences.clear();
+        self.scores.clear();
+        self.overridden.clear();
+        self.suppressed.clear();
+        self.counters.clear();
+        self.warnings.clear();
+        self.cascade_limit = None;
+        self.state = None;
+        self.trace = None;
     }
 
     /// The plan as one line of JSON.

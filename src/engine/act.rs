@@ -16,6 +16,58 @@ use crate::schedule::{local::local, relative, window};
 use crate::schema::{FieldId, ValueKind};
 use crate::value::Value;
 
+/// The hash that starts every action key of an event: `fnv(customer id, event id)` (see
+/// [`ActionKey`]).
+pub(crate) fn event_hash(customer_id: &str, event_id: &str) -> u64 {
+    hash::fnv1a(&[customer_id.as_bytes(), event_id.as_bytes()])
+}
+
+/// The idempotency key of the action at `(prefix, i)` of a rule, planned in cascade round
+/// `round` of the event with hash `event` (see [`ActionKey`]).
+#[inline]
+pub(crate) fn action_key(
+    event: u64,
+    rule: &CompiledRule,
+    round: usize,
+    (prefix, i): (&str, usize),
+) -> ActionKey {
+    let place = ((round as u64) << 32) ^ i as u64;
+    let nested = if prefix.is_empty() {
+        0
+    } else {
+        hash::fnv1a(&[prefix.as_bytes()])
+    };
+    ActionKey(hash::mix(
+        event ^ hash::mix(rule.hash ^ hash::mix(place) ^ nested),
+    ))
+}
+
+/// A host-defined action, resolved: it is planned as written.
+#[inline]
+pub(crate) fn custom(kind: &Arc<str>, payload: &Arc<serde_json::Value>) -> ResolvedAction {
+    ResolvedAction::Custom {
+        kind: Arc::clone(kind),
+        payload: Arc::clone(payload),
+    }
+}
+
+/// A resolved action of a rule, with its key, as the plan lists it.
+#[inline]
+pub(crate) fn planned(
+    rule: &CompiledRule,
+    key: ActionKey,
+    action: ResolvedAction,
+    not_before: Option<DateTime<Utc>>,
+) -> PlannedAction {
+    PlannedAction {
+        rule_id: rule.id.clone(),
+        rule_name: rule.name.clone(),
+        key,
+        action,
+        not_before,
+    }
+}
+
 impl Run<'_, '_> {
     fn field_name(&self, field: FieldId) -> String {
         self.e
@@ -26,15 +78,7 @@ impl Run<'_, '_> {
 
     /// The idempotency key of action `i` (under `prefix`) of a rule.
     fn key(&self, rule: &CompiledRule, prefix: &str, i: usize) -> ActionKey {
-        let place = ((self.round as u64) << 32) ^ i as u64;
-        let nested = if prefix.is_empty() {
-            0
-        } else {
-            hash::fnv1a(&[prefix.as_bytes()])
-        };
-        ActionKey(hash::mix(
-            self.event_hash() ^ hash::mix(rule.hash ^ hash::mix(place) ^ nested),
-        ))
+        action_key(self.event_hash(), rule, self.round, (prefix, i))
     }
 
     fn push(&mut self, rule: &CompiledRule, path: (&str, usize), action: ResolvedAction) {
@@ -52,13 +96,9 @@ impl Run<'_, '_> {
         if self.plan.actions.capacity() == 0 {
             self.plan.actions = Vec::with_capacity(self.expected_fires());
         }
-        self.plan.actions.push(PlannedAction {
-            rule_id: rule.id.clone(),
-            rule_name: rule.name.clone(),
-            key,
-            action,
-            not_before,
-        });
+        self.plan
+            .actions
+            .push(planned(rule, key, action, not_before));
     }
 
     /// For an action with an allowed window: the next allowed instant when it would be
@@ -165,27 +205,11 @@ impl Run<'_, '_> {
                 // Nothing to resolve: planned in line, without the set-up the others need.
                 CompiledAction::Custom { kind, payload } => {
                     let rule = &self.e.rules.rules[r as usize];
-                    self.custom(rule, (prefix, i), kind, payload);
+                    self.push(rule, (prefix, i), custom(kind, payload));
                 }
                 other => self.action(r, other, (prefix, i)),
             }
         }
-    }
-
-    /// Plans a host-defined action.
-    #[inline(always)]
-    fn custom(
-        &mut self,
-        rule: &CompiledRule,
-        path: (&str, usize),
-        kind: &Arc<str>,
-        payload: &Arc<serde_json::Value>,
-    ) {
-        let resolved = ResolvedAction::Custom {
-            kind: Arc::clone(kind),
-            payload: Arc::clone(payload),
-        };
-        self.push(rule, path, resolved);
     }
 
     /// Plans one action of rule `r` at `path` (its place among the rule's actions).
@@ -479,7 +503,9 @@ impl Run<'_, '_> {
                 let nested = format!("{prefix}{i}/variant:{}/", variant.name);
                 self.actions(r, &variant.actions, &nested);
             }
-            CompiledAction::Custom { kind, payload } => self.custom(rule, path, kind, payload),
+            CompiledAction::Custom { kind, payload } => {
+                self.push(rule, path, custom(kind, payload))
+            }
         }
     }
 }

@@ -86,7 +86,7 @@ impl<'e, 'i> Run<'e, 'i> {
             return h;
         }
         let input = self.input;
-        let h = super::hash::fnv1a(&[input.customer_id.as_bytes(), input.event.id.as_bytes()]);
+        let h = super::act::event_hash(input.customer_id, &input.event.id);
         self.event_hash.set(Some(h));
         h
     }
@@ -576,7 +576,7 @@ impl<'e, 'i> Run<'e, 'i> {
     /// the lists that grow with them, reserved once (a list grown step by step is copied
     /// at each step).
     pub(crate) fn expected_fires(&self) -> usize {
-        (self.hint / 4).clamp(4, 256)
+        expected_fires(self.hint)
     }
 
     /// Marks a rule stopped for the customer and cancels its timers and sequences.
@@ -644,6 +644,11 @@ impl<'e, 'i> Run<'e, 'i> {
         }
         self.plan.trace = self.trace.take();
     }
+}
+
+/// A guess, from the candidate count, of how many rules fire once one does.
+pub(crate) fn expected_fires(candidates: usize) -> usize {
+    (candidates / 4).clamp(4, 256)
 }
 
 /// A rule's behaviour counts at a time, in line for up to eight (no allocation).
