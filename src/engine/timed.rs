@@ -553,7 +553,7 @@ fn warm(timing: &Timing, record: &Record, state: &CustomerState) {
 /// The one due time of a relative, inactivity or time-in-stage rule for the customer as
 /// it is (whether or not a tick handled it); `None` when it has none (an absent date, a
 /// stage with no limit).
-#[inline]
+#[inline(always)]
 fn single(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
     match &t.kind {
         Kind::Schedule(_) => None,
@@ -628,7 +628,7 @@ fn bounds(t: &Timed, seen: &Seen) -> Result<(Ts, Ts), When> {
 /// latest tick ([`CustomerState::ticked`]; for a schedule never ticked, at or after when
 /// the engine first saw the customer), within its validity period; `None` when it has
 /// none.
-#[inline]
+#[inline(always)]
 pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
     if let Kind::Schedule(r) = &t.kind {
         let (after, until) = match bounds(t, c.seen) {
@@ -646,7 +646,7 @@ pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> 
 
 /// The first due time of a time-based rule not yet handled ([`next`]), when it is due at
 /// `now` (at or before it); `None` when nothing is due.
-#[inline]
+#[inline(always)]
 pub(crate) fn due_by(timing: &Timing, t: &Timed, c: Customer<'_>, now: Ts) -> Option<Ts> {
     match next(timing, t, c)? {
         When::At(first) if first <= now => Some(first),
