@@ -45,9 +45,9 @@ pub(crate) struct Run<'e, 'i> {
     /// The hash of the customer id and the event id, the start of every action key:
     /// computed when the first key is needed (most events fire nothing).
     pub event_hash: std::cell::Cell<Option<u64>>,
-    /// For a tick, once a due item was handled: the latest due time (Unix seconds), which
-    /// the event hash derives from instead of the event's id.
-    pub key_due: Option<i64>,
+    /// For a tick, once a due item was handled: the latest due time, which the event hash
+    /// derives from (its Unix seconds) instead of the event's id.
+    pub key_due: Option<DateTime<Utc>>,
     /// The time rules are evaluated at: the input's `now`, or for a tick, the due time of
     /// the item being handled.
     pub now: DateTime<Utc>,
@@ -92,7 +92,7 @@ impl<'e, 'i> Run<'e, 'i> {
         let input = self.input;
         let id = input.customer_id.as_bytes();
         let h = match self.key_due {
-            Some(due) => super::hash::fnv1a(&[id, b"due", &due.to_le_bytes()]),
+            Some(due) => super::hash::fnv1a(&[id, b"due", &due.timestamp().to_le_bytes()]),
             None => super::hash::fnv1a(&[id, input.event.id.as_bytes()]),
         };
         self.event_hash.set(Some(h));

@@ -137,7 +137,7 @@ impl Run<'_, '_> {
         self.now = due;
         self.time = due;
         self.due = true;
-        self.key_due = Some(due.timestamp());
+        self.key_due = Some(due);
         self.event_hash.set(None);
     }
 

@@ -377,6 +377,7 @@ fn words(tag: u8, bytes: &[u8]) -> u64 {
 
 /// A stable 32-bit hash of a value, to notice that a watched field changed. Part of the
 /// stored state: it must not change between releases.
+#[inline]
 pub(crate) fn value_hash(v: &Value) -> u32 {
     let h = match v {
         Value::Absent => words(0, &[]),
