@@ -45,6 +45,9 @@ pub(crate) struct Run<'e, 'i> {
     /// The hash of the customer id and the event id, the start of every action key:
     /// computed when the first key is needed (most events fire nothing).
     pub event_hash: std::cell::Cell<Option<u64>>,
+    /// For a tick, once a due item was handled: the latest due time, which the event hash
+    /// derives from (its Unix seconds) instead of the event's id.
+    pub key_due: Option<DateTime<Utc>>,
     /// The time rules are evaluated at: the input's `now`, or for a tick, the due time of
     /// the item being handled.
     pub now: DateTime<Utc>,
@@ -74,6 +77,7 @@ impl<'e, 'i> Run<'e, 'i> {
             round: 0,
             hint: 0,
             event_hash: std::cell::Cell::new(None),
+            key_due: None,
             now: input.now,
             time: input.event.time,
             due: false,
@@ -86,7 +90,14 @@ impl<'e, 'i> Run<'e, 'i> {
             return h;
         }
         let input = self.input;
-        let h = super::act::event_hash(input.customer_id, &input.event.id);
+        let h = match self.key_due {
+            Some(due) => super::hash::fnv1a(&[
+                input.customer_id.as_bytes(),
+                b"due",
+                &due.timestamp().to_le_bytes(),
+            ]),
+            None => super::act::event_hash(input.customer_id, &input.event.id),
+        };
         self.event_hash.set(Some(h));
         h
     }

@@ -131,16 +131,14 @@ fn find_due(
 
 impl Run<'_, '_> {
     /// Evaluates what follows as of a due time: conditions, cooldowns, validity and the
-    /// times actions compute read it as "now", and action keys derive from it.
+    /// times actions compute read it as "now", and action keys derive from it (their
+    /// start hashed when the first key is needed: most due items plan no action).
     pub(crate) fn at_due(&mut self, due: DateTime<Utc>) {
         self.now = due;
         self.time = due;
         self.due = true;
-        self.event_hash.set(Some(super::hash::fnv1a(&[
-            self.input.customer_id.as_bytes(),
-            b"due",
-            &due.timestamp().to_le_bytes(),
-        ])));
+        self.key_due = Some(due);
+        self.event_hash.set(None);
     }
 
     /// Back to the input's time, for cascades.

@@ -48,19 +48,29 @@ const CIVIL_REACH: i64 = 95_000_000;
 /// without building them.
 mod civil {
     /// The year and month of a day.
+    #[cfg(test)]
     pub fn month_of(day: i64) -> (i64, u32) {
+        let (year, month, _) = date_of(day);
+        (year, month)
+    }
+
+    /// The year, month and day of the month (from 1) of a day.
+    #[inline(always)]
+    pub fn date_of(day: i64) -> (i64, u32, u32) {
         let z = day + 719_468;
         let era = z.div_euclid(146_097);
         let doe = z.rem_euclid(146_097);
         let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
         let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
         let mp = (5 * doy + 2) / 153;
+        let dom = doy - (153 * mp + 2) / 5 + 1;
         let month = if mp < 10 { mp + 3 } else { mp - 9 };
         let year = yoe + era * 400 + i64::from(month <= 2);
-        (year, month as u32)
+        (year, month as u32, dom as u32)
     }
 
     /// The day of a date (`dom` from 1, within the month).
+    #[cfg(test)]
     fn day_of(year: i64, month: u32, dom: u32) -> i64 {
         let y = year - i64::from(month <= 2);
         let era = y.div_euclid(400);
@@ -72,7 +82,8 @@ mod civil {
     }
 
     /// How many days a month has.
-    fn month_len(year: i64, month: u32) -> u32 {
+    #[inline(always)]
+    pub fn month_len(year: i64, month: u32) -> u32 {
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
         match month {
             2 if leap => 29,
@@ -83,6 +94,7 @@ mod civil {
     }
 
     /// The day of a month's `dom`th (1–31), or its last day when the month is shorter.
+    #[cfg(test)]
     pub fn day_in_month(year: i64, month: u32, dom: u32) -> i64 {
         day_of(year, month, dom.min(month_len(year, month)))
     }
@@ -234,14 +246,23 @@ impl Recurrence {
             if !(-CIVIL_REACH..=CIVIL_REACH).contains(&day) {
                 return None;
             }
-            let (year, month) = civil::month_of(day);
-            let here = civil::day_in_month(year, month, self.day_of_month);
+            // The schedule's day in the month of `day`, counted from the month's first
+            // day; else the one in the month after (before), counted from its first day.
+            let (year, month, dom) = civil::date_of(day);
+            let len = civil::month_len(year, month);
+            let first = day - i64::from(dom) + 1;
+            let here = first + i64::from(self.day_of_month.min(len)) - 1;
             let d = match forward {
                 true if here > day || (here == day && time <= at) => here,
                 false if here < day || (here == day && time >= at) => here,
                 _ => {
                     let (y, m) = civil::step(year, month, forward);
-                    civil::day_in_month(y, m, self.day_of_month)
+                    let other = civil::month_len(y, m);
+                    let start = match forward {
+                        true => first + i64::from(len),
+                        false => first - i64::from(other),
+                    };
+                    start + i64::from(self.day_of_month.min(other)) - 1
                 }
             };
             return Some(Some((
@@ -284,7 +305,7 @@ impl Recurrence {
     }
 
     /// The first occurrence strictly after `t`, as an instant.
-    #[inline]
+    #[inline(always)]
     pub fn next_after(&self, t: Ts) -> Option<Ts> {
         if let Some(found) = t
             .secs()
@@ -293,6 +314,13 @@ impl Recurrence {
         {
             return found.map(|(_, secs)| Ts::new(secs, 0));
         }
+        self.next_after_slowly(t)
+    }
+
+    /// [`Recurrence::next_after`] off the fast path, out of line.
+    #[cold]
+    #[inline(never)]
+    fn next_after_slowly(&self, t: Ts) -> Option<Ts> {
         self.first_after(t.to_date_time()?).map(|(_, o)| Ts::of(o))
     }
 
@@ -754,6 +782,11 @@ mod tests {
                     NaiveDate::from_num_days_from_ce_opt((d + UNIX_EPOCH_DAYS) as i32).unwrap();
                 let (y, m) = civil::month_of(d);
                 assert_eq!((y, m), (i64::from(date.year()), date.month()), "{d}");
+                assert_eq!(civil::date_of(d), (y, m, date.day()), "{d}");
+                assert_eq!(
+                    civil::month_len(y, m),
+                    month_end(date.year(), date.month()).unwrap().day()
+                );
                 for dom in [1, 15, 28, 29, 30, 31] {
                     let end = month_end(date.year(), date.month()).unwrap();
                     let want = end.with_day(dom.min(end.day())).unwrap();

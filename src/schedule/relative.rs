@@ -38,7 +38,7 @@ pub(crate) fn shift(
 
 /// The due time of a relative trigger for a field's value; `None` when the value is not
 /// a date or date-time.
-#[inline]
+#[inline(always)]
 pub(crate) fn due(v: &Value, offset: i64, at: Option<TimeOfDay>, zone: Zone) -> Option<Ts> {
     let start = match v {
         Value::Date(d) => Start::Local(i64::from(d.num_days_from_ce()) - UNIX_EPOCH_DAYS),
@@ -48,6 +48,13 @@ pub(crate) fn due(v: &Value, offset: i64, at: Option<TimeOfDay>, zone: Zone) -> 
     if let Some(found) = fast(start, offset, at, zone) {
         return found;
     }
+    due_slowly(v, offset, at, zone)
+}
+
+/// [`due`] off the fast path (a zone whose offset changes over the span), out of line.
+#[cold]
+#[inline(never)]
+fn due_slowly(v: &Value, offset: i64, at: Option<TimeOfDay>, zone: Zone) -> Option<Ts> {
     shift(anchor(v, zone)?, offset, at, zone).map(Ts::of)
 }
 
@@ -66,6 +73,7 @@ enum Start {
 
 /// [`shift`] by arithmetic on seconds, in a zone that keeps one offset over the span;
 /// `None` to take the general path.
+#[inline(always)]
 fn fast(start: Start, offset: i64, at: Option<TimeOfDay>, zone: Zone) -> Option<Option<Ts>> {
     let (from, zone_offset) = zone.fixed()?;
     let zone_offset = i64::from(zone_offset);
