@@ -22,12 +22,12 @@ pub(crate) fn event_hash(customer_id: &str, event_id: &str) -> u64 {
     hash::fnv1a(&[customer_id.as_bytes(), event_id.as_bytes()])
 }
 
-/// The idempotency key of the action at `(prefix, i)` of a rule, planned in cascade round
-/// `round` of the event with hash `event` (see [`ActionKey`]).
+/// The idempotency key of the action at `(prefix, i)` of the rule with hash `rule`,
+/// planned in cascade round `round` of the event with hash `event` (see [`ActionKey`]).
 #[inline]
 pub(crate) fn action_key(
     event: u64,
-    rule: &CompiledRule,
+    rule: u64,
     round: usize,
     (prefix, i): (&str, usize),
 ) -> ActionKey {
@@ -38,7 +38,7 @@ pub(crate) fn action_key(
         hash::fnv1a(&[prefix.as_bytes()])
     };
     ActionKey(hash::mix(
-        event ^ hash::mix(rule.hash ^ hash::mix(place) ^ nested),
+        event ^ hash::mix(rule ^ hash::mix(place) ^ nested),
     ))
 }
 
@@ -78,7 +78,7 @@ impl Run<'_, '_> {
 
     /// The idempotency key of action `i` (under `prefix`) of a rule.
     fn key(&self, rule: &CompiledRule, prefix: &str, i: usize) -> ActionKey {
-        action_key(self.event_hash(), rule, self.round, (prefix, i))
+        action_key(self.event_hash(), rule.hash, self.round, (prefix, i))
     }
 
     fn push(&mut self, rule: &CompiledRule, path: (&str, usize), action: ResolvedAction) {

@@ -2,54 +2,117 @@
 //! plain, decided by the kind's program of flat checks, and plans only host-defined
 //! actions (which write no field and keep no state). Each stop of the scan is a rule that
 //! fires, and its actions go straight into the plan, with the keys, order and contents a
-//! full evaluation gives them.
+//! full evaluation gives them. What firing reads is kept per kind, in candidate order,
+//! so that the rules fired by one event are read from one array, in order.
 
-use super::act::{action_key, custom, event_hash, planned};
+use std::sync::Arc;
+
+use super::act::{action_key, custom, event_hash};
 use super::run::expected_fires;
 use super::{Engine, Input, KindRules};
 use crate::condition::flat::Shape;
-use crate::plan::Plan;
+use crate::plan::{Plan, PlannedAction};
 use crate::ruleset::{CompiledAction, CompiledRule};
 
-/// Whether a kind's candidates are all direct: plain rules decided by the kind's program
-/// that plan only host-defined actions.
-pub(crate) fn is_direct(kind: &KindRules, rules: &[CompiledRule]) -> bool {
-    kind.hot.iter().all(|h| {
-        h.plain
-            && h.shape == Shape::Flat
-            && rules.get(h.rule as usize).is_some_and(|rule| {
-                rule.actions
-                    .iter()
-                    .all(|a| matches!(a, CompiledAction::Custom { .. }))
+/// What firing one direct candidate reads: its rule's id, name and hash, and its first
+/// host-defined action.
+#[derive(Clone, Debug)]
+pub(crate) struct Fire {
+    id: Arc<str>,
+    name: Arc<str>,
+    hash: u64,
+    /// The rule's place in the rule set, to read its actions after the first.
+    rule: u32,
+    /// The rule's action count.
+    actions: u32,
+    /// The first action's kind and payload (none for a rule without actions).
+    first: Option<(Arc<str>, Arc<serde_json::Value>)>,
+}
+
+/// What firing a kind's candidates reads, in candidate order, when they are all direct:
+/// plain rules decided by the kind's program that plan only host-defined actions.
+/// `None` when one is not.
+pub(crate) fn fires(kind: &KindRules, rules: &[CompiledRule]) -> Option<Vec<Fire>> {
+    kind.hot
+        .iter()
+        .map(|h| {
+            let rule = rules.get(h.rule as usize)?;
+            let custom = |a: &CompiledAction| match a {
+                CompiledAction::Custom { kind, payload } => Some((kind.clone(), payload.clone())),
+                _ => None,
+            };
+            if !h.plain
+                || h.shape != Shape::Flat
+                || !rule.actions.iter().all(|a| custom(a).is_some())
+            {
+                return None;
+            }
+            Some(Fire {
+                id: rule.id.clone(),
+                name: rule.name.clone(),
+                hash: rule.hash,
+                rule: h.rule,
+                actions: rule.actions.len() as u32,
+                first: rule.actions.first().and_then(custom),
             })
-    })
+        })
+        .collect()
 }
 
 impl Engine {
-    /// Plans a quiet event of a direct kind (see [`is_direct`]) from the candidate its
-    /// scan first stops at.
-    pub(crate) fn direct(&self, input: &Input<'_>, kind: &KindRules, first: u32, plan: &mut Plan) {
+    /// Plans a quiet event of a direct kind (one with [`KindRules::fires`]) from the
+    /// candidate its scan first stops at.
+    pub(crate) fn direct(
+        &self,
+        input: &Input<'_>,
+        kind: &KindRules,
+        fires: &[Fire],
+        first: u32,
+        plan: &mut Plan,
+    ) {
         let program = &kind.program;
         let event = event_hash(input.customer_id, &input.event.id);
         if plan.actions.capacity() == 0 {
-            plan.actions = Vec::with_capacity(expected_fires(kind.hot.len()));
+            plan.actions = Vec::with_capacity(expected_fires(fires.len()));
         }
         let mut stop = Some(first);
         while let Some(at) = stop {
-            if let Some(rule) = kind
-                .hot
-                .get(at as usize)
-                .and_then(|h| self.rules.rules.get(h.rule as usize))
-            {
-                for (i, action) in rule.actions.iter().enumerate() {
-                    if let CompiledAction::Custom { kind, payload } = action {
-                        let key = action_key(event, rule, 0, ("", i));
-                        plan.actions
-                            .push(planned(rule, key, custom(kind, payload), None));
-                    }
+            if let Some(f) = fires.get(at as usize) {
+                if let Some((kind, payload)) = &f.first {
+                    plan.actions
+                        .push(planned(f, event, 0, custom(kind, payload)));
+                }
+                if f.actions > 1 {
+                    self.direct_rest(f, event, plan);
                 }
             }
             stop = program.next(program.after(at), input.record);
         }
+    }
+
+    /// Plans the actions after the first of a direct candidate's rule.
+    #[cold]
+    fn direct_rest(&self, f: &Fire, event: u64, plan: &mut Plan) {
+        let Some(rule) = self.rules.rules.get(f.rule as usize) else {
+            return;
+        };
+        for (i, action) in rule.actions.iter().enumerate().skip(1) {
+            if let CompiledAction::Custom { kind, payload } = action {
+                plan.actions
+                    .push(planned(f, event, i, custom(kind, payload)));
+            }
+        }
+    }
+}
+
+/// Action `i` of a direct candidate's rule, as the plan lists it.
+#[inline(always)]
+fn planned(f: &Fire, event: u64, i: usize, action: crate::plan::ResolvedAction) -> PlannedAction {
+    PlannedAction {
+        rule_id: f.id.clone(),
+        rule_name: f.name.clone(),
+        key: action_key(event, f.hash, 0, ("", i)),
+        action,
+        not_before: None,
     }
 }

@@ -66,8 +66,8 @@ enum Need<'e> {
     /// Round 0 of a quiet event from the candidate its kind's scan first stops at.
     From(&'e KindRules, u32),
     /// The same, for a kind whose candidates need no working memory
-    /// ([`KindRules::direct`]).
-    Direct(&'e KindRules, u32),
+    /// ([`KindRules::fires`]).
+    Direct(&'e KindRules, &'e [direct::Fire], u32),
     /// The whole evaluation, with the event kind's rules if it has any.
     Event(Option<&'e KindRules>),
 }
@@ -81,9 +81,10 @@ pub(crate) struct KindRules {
     pub program: Program,
     /// (rule, count slot) of the behaviour counts it feeds, in candidate order.
     pub counted: Vec<(u32, u32)>,
-    /// Every candidate is plain, decided by the program, and plans only host-defined
-    /// actions: a quiet event of the kind is planned without a working memory.
-    pub direct: bool,
+    /// When every candidate is plain, decided by the program, and plans only
+    /// host-defined actions: what firing each reads, in candidate order. A quiet event of
+    /// the kind is then planned without a working memory.
+    pub fires: Option<Vec<direct::Fire>>,
 }
 
 /// A possible cycle between rules, found when the engine is built: each rule writes a
@@ -331,7 +332,7 @@ impl EngineBuilder {
                     }
                 })
                 .collect();
-            by_kind[at].direct = direct::is_direct(&by_kind[at], &rules.rules);
+            by_kind[at].fires = direct::fires(&by_kind[at], &rules.rules);
         }
         let mut counted: HashMap<String, Vec<(u32, u32)>> = HashMap::new();
         let mut count_keys = Vec::with_capacity(rules.rules.len());
@@ -630,8 +631,10 @@ impl Engine {
                 Some(k) if k.counted.is_empty() => {
                     return match k.program.next(0, input.record) {
                         None => Need::Nothing,
-                        Some(first) if k.direct => Need::Direct(k, first),
-                        Some(first) => Need::From(k, first),
+                        Some(first) => match &k.fires {
+                            Some(fires) => Need::Direct(k, fires, first),
+                            None => Need::From(k, first),
+                        },
                     };
                 }
                 Some(_) => {}
@@ -645,7 +648,7 @@ impl Engine {
         match need {
             Need::Nothing => {}
             Need::From(k, first) => run::Run::new(self, input, plan).event_from(k, first),
-            Need::Direct(k, first) => self.direct(input, k, first, plan),
+            Need::Direct(k, fires, first) => self.direct(input, k, fires, first, plan),
             Need::Event(kind) => run::Run::new(self, input, plan).event(kind),
         }
     }
