@@ -638,17 +638,27 @@ impl<'e, 'i> Run<'e, 'i> {
             }
         }
         if let Some(mut state) = self.state.take() {
+            // Most of a state's maps are empty (a tick's new state most often differs in
+            // its latest tick alone): only the others are pruned.
             let by_id = &self.e.by_id;
-            state.rules.retain(|id, _| by_id.contains_key(id));
-            state.counters.retain(|key, _| {
-                key.rsplit_once('#')
-                    .is_some_and(|(id, _)| by_id.contains_key(id))
-            });
-            state.sequences.retain(|_, s| by_id.contains_key(&s.rule));
-            let scorers = &self.e.scorers;
-            state
-                .scores
-                .retain(|id, _| scorers.iter().any(|s| s.id() == id));
+            if !state.rules.is_empty() {
+                state.rules.retain(|id, _| by_id.contains_key(id));
+            }
+            if !state.counters.is_empty() {
+                state.counters.retain(|key, _| {
+                    key.rsplit_once('#')
+                        .is_some_and(|(id, _)| by_id.contains_key(id))
+                });
+            }
+            if !state.sequences.is_empty() {
+                state.sequences.retain(|_, s| by_id.contains_key(&s.rule));
+            }
+            if !state.scores.is_empty() {
+                let scorers = &self.e.scorers;
+                state
+                    .scores
+                    .retain(|id, _| scorers.iter().any(|s| s.id() == id));
+            }
             if &state != self.input.state {
                 self.plan.state = Some(state);
             }

@@ -49,6 +49,12 @@ pub(crate) struct ScoreState {
     pub lapse: Option<DateTime<Utc>>,
 }
 
+impl super::named::Stamp for FieldMark {
+    fn stamp(&self) -> crate::schedule::Ts {
+        crate::schedule::Ts::of(self.at)
+    }
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }

@@ -39,6 +39,9 @@ pub(crate) struct Timing {
     pub since: bool,
     /// The rule set's time zone, which sequence steps count in.
     pub zone: Zone,
+    /// The hasher of a tick's empty event's maps, made once: a tick builds its event
+    /// without drawing new hash keys.
+    pub hasher: std::collections::hash_map::RandomState,
 }
 
 /// A time-based rule: what its due times are computed from, copied out of the compiled
@@ -178,6 +181,7 @@ impl Timing {
             sequences: HashMap::new(),
             since: false,
             zone: Zone::from(rules.time_zone),
+            hasher: std::collections::hash_map::RandomState::new(),
         };
         let mut kinds: Vec<&str> = Vec::new();
         let mut fields = Vec::new();
@@ -341,12 +345,26 @@ impl Timing {
             }
             return;
         }
-        for (hash, at) in state.last_events.hashed() {
+        for (hash, at) in state.last_events.stamps() {
             if let Some(i) = self.kinds.iter().position(|(_, k)| *k == hash) {
                 if let Some(slot @ None) = out.get_mut(i) {
-                    *slot = Some(Ts::of(*at));
+                    *slot = Some(at);
                 }
             }
+        }
+    }
+
+    /// [`Timing::last_change`] as the instant and value hash of the mark, read from the
+    /// instant the state keeps beside it.
+    fn last_mark(&self, state: &CustomerState, i: usize) -> Option<(Ts, u32)> {
+        let (_, name, hash) = self.fields.get(i)?;
+        match (self.collide, state.last_changes.get_index_stamped(i)) {
+            (true, _) => state.last_changes.get(name).copied().map(mark),
+            (false, Some((h, m, at))) if h == *hash => Some((at, m.value)),
+            (false, _) => state
+                .last_changes
+                .get_hashed_stamped(*hash)
+                .map(|(m, at)| (at, m.value)),
         }
     }
 
@@ -462,7 +480,7 @@ impl Seen {
                 *hash = value_hash(record.get(*field));
             }
             for (i, mark_of) in self.marks.iter_mut().enumerate().take(timing.fields.len()) {
-                *mark_of = timing.last_change(state, i).map(mark);
+                *mark_of = timing.last_mark(state, i);
             }
         }
         if timing.kinds.len() <= SMALL {
