@@ -51,17 +51,18 @@ pub(crate) fn custom(kind: &Arc<str>, payload: &Arc<serde_json::Value>) -> Resol
     }
 }
 
-/// A resolved action of a rule, with its key, as the plan lists it.
-#[inline]
+/// A resolved action of the rule with this id and name, with its key, as the plan lists
+/// it.
+#[inline(always)]
 pub(crate) fn planned(
-    rule: &CompiledRule,
+    (id, name): (&Arc<str>, &Arc<str>),
     key: ActionKey,
     action: ResolvedAction,
     not_before: Option<DateTime<Utc>>,
 ) -> PlannedAction {
     PlannedAction {
-        rule_id: rule.id.clone(),
-        rule_name: rule.name.clone(),
+        rule_id: Arc::clone(id),
+        rule_name: Arc::clone(name),
         key,
         action,
         not_before,
@@ -98,7 +99,7 @@ impl Run<'_, '_> {
         }
         self.plan
             .actions
-            .push(planned(rule, key, action, not_before));
+            .push(planned((&rule.id, &rule.name), key, action, not_before));
     }
 
     /// For an action with an allowed window: the next allowed instant when it would be

@@ -7,11 +7,11 @@
 
 use std::sync::Arc;
 
-use super::act::{action_key, custom, event_hash};
+use super::act::{action_key, custom, event_hash, planned};
 use super::run::expected_fires;
 use super::{Engine, Input, KindRules};
 use crate::condition::flat::Shape;
-use crate::plan::{Plan, PlannedAction};
+use crate::plan::{Plan, PlannedAction, ResolvedAction};
 use crate::ruleset::{CompiledAction, CompiledRule};
 
 /// What firing one direct candidate reads: its rule's id, name and hash, and its first
@@ -80,7 +80,7 @@ impl Engine {
             if let Some(f) = fires.get(at as usize) {
                 if let Some((kind, payload)) = &f.first {
                     plan.actions
-                        .push(planned(f, event, 0, custom(kind, payload)));
+                        .push(f.planned(event, 0, custom(kind, payload)));
                 }
                 if f.actions > 1 {
                     self.direct_rest(f, event, plan);
@@ -99,20 +99,17 @@ impl Engine {
         for (i, action) in rule.actions.iter().enumerate().skip(1) {
             if let CompiledAction::Custom { kind, payload } = action {
                 plan.actions
-                    .push(planned(f, event, i, custom(kind, payload)));
+                    .push(f.planned(event, i, custom(kind, payload)));
             }
         }
     }
 }
 
-/// Action `i` of a direct candidate's rule, as the plan lists it.
-#[inline(always)]
-fn planned(f: &Fire, event: u64, i: usize, action: crate::plan::ResolvedAction) -> PlannedAction {
-    PlannedAction {
-        rule_id: f.id.clone(),
-        rule_name: f.name.clone(),
-        key: action_key(event, f.hash, 0, ("", i)),
-        action,
-        not_before: None,
+impl Fire {
+    /// Action `i` of the candidate's rule, as the plan lists it.
+    #[inline(always)]
+    fn planned(&self, event: u64, i: usize, action: ResolvedAction) -> PlannedAction {
+        let key = action_key(event, self.hash, 0, ("", i));
+        planned((&self.id, &self.name), key, action, None)
     }
 }
