@@ -164,6 +164,7 @@ pub mod scoring;
 mod template;
 mod time_of_day;
 mod value;
+mod value_map;
 
 pub use condition::{CompiledCondition, Event, Facts};
 pub use duration::{Duration, ParseDurationError};
@@ -189,6 +190,7 @@ pub use schema::{
 pub use template::Template;
 pub use time_of_day::{ParseTimeOfDayError, TimeOfDay};
 pub use value::{Number, Value};
+pub use value_map::{Iter as ValueMapIter, ValueMap};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

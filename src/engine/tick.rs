@@ -1,7 +1,6 @@
 //! Ticks: the host asks what is due for a customer at a time, and when to ask next.
 
 use chrono::{DateTime, Utc};
-use indexmap::IndexMap;
 
 use super::explain::Outcome;
 use super::run::Run;
@@ -374,14 +373,7 @@ impl Engine {
         settled: bool,
         due: Option<&Due>,
     ) -> Plan {
-        // The event `Event::new` makes, with the engine's hasher (no new hash keys).
-        let event = Event {
-            kind: String::new(),
-            id: String::new(),
-            time: input.now,
-            attributes: IndexMap::with_hasher(self.timing.hasher.clone()),
-            changes: IndexMap::with_hasher(self.timing.hasher.clone()),
-        };
+        let event = Event::new(String::new(), String::new(), input.now);
         let inner = Input {
             customer_id: input.customer_id,
             record: input.record,

@@ -39,9 +39,6 @@ pub(crate) struct Timing {
     pub since: bool,
     /// The rule set's time zone, which sequence steps count in.
     pub zone: Zone,
-    /// The hasher of a tick's empty event's maps, made once: a tick builds its event
-    /// without drawing new hash keys.
-    pub hasher: std::collections::hash_map::RandomState,
 }
 
 /// A time-based rule: what its due times are computed from, copied out of the compiled
@@ -181,7 +178,6 @@ impl Timing {
             sequences: HashMap::new(),
             since: false,
             zone: Zone::from(rules.time_zone),
-            hasher: std::collections::hash_map::RandomState::new(),
         };
         let mut kinds: Vec<&str> = Vec::new();
         let mut fields = Vec::new();
