@@ -120,9 +120,18 @@ impl Program {
             Node::Test { .. } => (std::slice::from_ref(node), false),
             _ => return false,
         };
+        // The comparisons are pure, so their order does not change the answer, only how
+        // soon the scan knows it: under `all` the likeliest to fail go first, under `any`
+        // the likeliest to hold.
+        let mut order: Vec<&Node> = items.iter().collect();
+        if any {
+            order.sort_by_key(|n| std::cmp::Reverse(pass_rank(n)));
+        } else {
+            order.sort_by_key(|n| pass_rank(n));
+        }
         let start = self.checks.len();
         let end = (start + items.len()) as u32;
-        for (i, item) in items.iter().enumerate() {
+        for (i, item) in order.into_iter().enumerate() {
             let next = (start + i + 1) as u32;
             let last = next == end;
             let (yes, no) = match (any, last) {
@@ -281,6 +290,24 @@ impl Program {
 }
 
 /// An integer literal's key; `None` for a decimal (which has no flat form).
+/// How likely a comparison is to hold, as a rank (lower: likelier to fail), by its
+/// operator alone: an equality picks one value of many, a tag one of a customer's few, an
+/// `in` list or a range about half, an inequality most. Among equally likely ones the
+/// cheaper comes first (a tag may read the list). The scan orders an `all` by it.
+fn pass_rank(node: &Node) -> u8 {
+    let Node::Test { test, .. } = node else {
+        return u8::MAX;
+    };
+    match test {
+        Test::EqText(_) | Test::EqNum(_) => 0,
+        Test::HasTag(..) => 1,
+        Test::InText(_) => 2,
+        Test::LtNum(_) | Test::LteNum(_) | Test::GtNum(_) | Test::GteNum(_) => 3,
+        Test::NotInText(_) => 4,
+        _ => 5,
+    }
+}
+
 fn int_literal(n: Number) -> Option<Key> {
     n.int().map(Key::int)
 }
@@ -307,6 +334,61 @@ fn decimal(v: &Value, lit: i64) -> Option<Ordering> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn test(field: u32, test: Test) -> Node {
+        Node::Test {
+            src: Src::Field(FieldId(field)),
+            test,
+        }
+    }
+
+    #[test]
+    fn all_checks_the_likeliest_to_fail_first_and_any_the_likeliest_to_hold() {
+        let schema = crate::Schema::new([
+            crate::Field::new("status", crate::FieldType::Text),
+            crate::Field::new("budget", crate::FieldType::Integer),
+        ])
+        .unwrap();
+        let items = || {
+            vec![
+                test(0, Test::NeText(Keyed::new("lost".into()))),
+                test(1, Test::GteNum(Number::from(100))),
+                test(0, Test::EqText(Keyed::new("hot".into()))),
+            ]
+        };
+        let (mut all, mut any) = (Program::default(), Program::default());
+        assert_eq!(all.add(Some(&Node::All(items().into())), true), Shape::Flat);
+        assert_eq!(any.add(Some(&Node::Any(items().into())), true), Shape::Flat);
+        let ops = |p: &Program| p.checks.iter().map(|c| c.op).collect::<Vec<_>>();
+        use CheckOp::*;
+        assert_eq!(ops(&all), [TextIs, IntGte, TextIsNot]);
+        assert_eq!(ops(&any), [TextIsNot, IntGte, TextIs]);
+        // The answers are those of the conditions as written.
+        for (status, budget, all_holds, any_holds) in [
+            ("hot", 500, true, true),
+            ("hot", 50, false, true),
+            ("lost", 500, false, true),
+            ("lost", 50, false, false),
+            ("new", 500, false, true),
+        ] {
+            let r = schema
+                .record([
+                    ("status", crate::Value::from(status)),
+                    ("budget", budget.into()),
+                ])
+                .unwrap();
+            assert_eq!(
+                all.next(0, &r).is_some(),
+                all_holds,
+                "all: {status} {budget}"
+            );
+            assert_eq!(
+                any.next(0, &r).is_some(),
+                any_holds,
+                "any: {status} {budget}"
+            );
+        }
+    }
 
     #[test]
     fn checks_fit_two_to_a_cache_line() {
