@@ -377,28 +377,46 @@ fn flat_comparison() -> BoxedStrategy<Json> {
 /// Plain rules (an event trigger and a condition, nothing else to check) whose
 /// conditions are mostly flat: one comparison, or comparisons under one `all`/`any`.
 fn flat_rules() -> BoxedStrategy<Vec<Json>> {
+    rules_of_flat_conditions(1..12, false)
+}
+
+/// As [`flat_rules`], `count` of them; with `writes`, a third of them also set 状态 or
+/// add a tag, which the rules after them see.
+fn rules_of_flat_conditions(
+    count: std::ops::Range<usize>,
+    writes: bool,
+) -> BoxedStrategy<Vec<Json>> {
     let condition = prop_oneof![
         3 => flat_comparison(),
         4 => prop::collection::vec(flat_comparison(), 1..5).prop_map(|v| json!({"all": v})),
         3 => prop::collection::vec(flat_comparison(), 1..5).prop_map(|v| json!({"any": v})),
         1 => tree(flat_comparison()),
     ];
+    let write = prop_oneof![
+        prop::sample::select(vec!["新", "旧", "成交"])
+            .prop_map(|v| json!({"type": "set_field", "field": "状态", "value": v})),
+        prop::sample::select(vec!["t1", "t2", "t3", "t4"])
+            .prop_map(|t| json!({"type": "add_tag", "tag": t})),
+    ];
+    let write = prop::option::weighted(if writes { 0.33 } else { 0.0 }, write);
     let rule = (
         prop::option::weighted(0.9, condition),
         0i32..3,
         prop::sample::select(KINDS.to_vec()),
         any::<bool>(),
+        write,
     );
-    prop::collection::vec(rule, 1..12)
+    prop::collection::vec(rule, count)
         .prop_map(|rules| {
             rules
                 .into_iter()
                 .enumerate()
-                .map(|(i, (when, priority, kind, two))| {
+                .map(|(i, (when, priority, kind, two, write))| {
                     let mut actions = vec![json!({"type": "custom", "kind": format!("a{i}")})];
                     if two {
                         actions.push(json!({"type": "custom", "kind": "audit", "payload": {"rule": i}}));
                     }
+                    actions.extend(write);
                     let mut r = json!({"id": format!("r{i}"), "name": format!("规则{i}"), "priority": priority,
                                        "trigger": {"type": "event", "event": kind},
                                        "actions": actions});
@@ -927,6 +945,28 @@ proptest! {
         planned.dedup();
         prop_assert_eq!(planned, fired);
         let mut traced = traced.clone();
+        traced.trace = None;
+        prop_assert_eq!(plain.to_json(), traced.to_json());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// With many candidates per event kind, some writing fields the rules after them
+    /// read, the scan of the kind's checks gives the plan of the traced evaluation.
+    #[test]
+    fn long_scans_agree_with_condition_trees(
+        rules in rules_of_flat_conditions(40..100, true),
+        customer in any_customer(),
+        kind in prop::sample::select(KINDS.to_vec()),
+    ) {
+        let e = engine(&rules, 8);
+        let record = record_of(e.schema(), &customer);
+        let state = CustomerState::new();
+        let event = Event::new(kind, "E1", base());
+        let plain = e.evaluate(&Input::new("C1", &record, &state, &event, base()));
+        let mut traced = e.evaluate(&Input::new("C1", &record, &state, &event, base()).explain(true));
         traced.trace = None;
         prop_assert_eq!(plain.to_json(), traced.to_json());
     }
