@@ -12,6 +12,7 @@ use super::state::{CustomerState, FieldMark};
 use crate::bytes::{same, word};
 use crate::condition::Node;
 use crate::duration::Duration;
+use crate::keys::Key;
 use crate::ruleset::{CompiledAction, CompiledRules, CompiledStep, CompiledTrigger};
 use crate::schedule::{local::Zone, relative, Recurrence, Ts};
 use crate::schema::{FieldId, Record, Schema};
@@ -427,6 +428,41 @@ pub(crate) fn value_hash(v: &Value) -> u32 {
     (h ^ (h >> 32)) as u32
 }
 
+/// The kind byte of a key whose text it holds whole ([`Key::text`] of at most 15 bytes):
+/// `0x10` or'd with the length, in the top byte of `hi`.
+const SHORT_TEXT: u64 = 0x10;
+
+/// The length of the text a key holds whole; `None` for any other key (a longer text's,
+/// a number's, a list's, none).
+#[inline(always)]
+fn short_text(key: Key) -> Option<u64> {
+    let kind = key.hi >> 56;
+    (kind >> 4 == SHORT_TEXT >> 4).then_some(kind & 0x0f)
+}
+
+/// [`value_hash`] of a field's value, from the record's key when that holds the whole text
+/// (the text's bytes, as [`words`] reads them: its first eight in `lo`, the rest in the
+/// low bytes of `hi`), without reading the text; of the value otherwise.
+#[inline]
+pub(crate) fn field_hash(record: &Record, field: FieldId) -> u32 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let key = record.key(field);
+    let Some(n) = short_text(key) else {
+        return value_hash(record.get(field));
+    };
+    // `words(1, text)`: one whole word for 8 bytes or more, then the rest.
+    let mut h = K ^ (1u64 << 56) ^ n;
+    let rest = match n >= 8 {
+        true => {
+            h = (h ^ key.lo).wrapping_mul(K).rotate_left(29);
+            key.hi & 0x00ff_ffff_ffff_ffff
+        }
+        false => key.lo,
+    };
+    let h = hash::mix((h ^ rest).wrapping_mul(K));
+    (h ^ (h >> 32)) as u32
+}
+
 /// What the due times of a customer are read from.
 #[derive(Clone, Copy)]
 pub(crate) struct Customer<'a> {
@@ -473,7 +509,7 @@ impl Seen {
         self.ticked = state.ticked.map(Ts::of);
         if timing.fields.len() <= SMALL {
             for ((field, _, _), hash) in timing.fields.iter().zip(self.hashes.iter_mut()) {
-                *hash = value_hash(record.get(*field));
+                *hash = field_hash(record, *field);
             }
             for (i, mark_of) in self.marks.iter_mut().enumerate().take(timing.fields.len()) {
                 *mark_of = timing.last_mark(state, i);
@@ -813,6 +849,44 @@ mod tests {
         assert_eq!(value_hash(&Value::from("商务谈判")), GOLDEN[0]);
         assert_eq!(value_hash(&Value::Absent), GOLDEN[1]);
         assert_eq!(value_hash(&Value::from(vec!["VIP", "展会"])), GOLDEN[2]);
+    }
+
+    proptest::proptest! {
+        /// A field's hash read from the record's key is its value's hash, for texts of
+        /// every length around the 15 bytes a key holds (ASCII and Chinese) and for other
+        /// values.
+        #[test]
+        fn field_hashes_are_value_hashes(
+            text in proptest::prop_oneof![
+                "[a-z]{0,20}",
+                "[商务谈判方案提交合同签订]{0,7}",
+                "[a-z0-9]{0,3}[方案]{0,3}[a-z]{0,4}",
+            ],
+            number in proptest::num::i64::ANY,
+        ) {
+            let schema = crate::Schema::from_json(
+                r#"{"fields": [{"name": "阶段", "type": "text"}, {"name": "数", "type": "number"},
+                  {"name": "日", "type": "date"}, {"name": "标签", "type": "tags"}]}"#,
+            )
+            .unwrap();
+            let record = schema
+                .record_from_json(&serde_json::json!({
+                    "阶段": text, "数": number, "日": "2024-05-20", "标签": [text.clone(), "VIP"],
+                }))
+                .unwrap();
+            for f in ["阶段", "数", "日", "标签"] {
+                let id = schema.field_id(f).unwrap();
+                proptest::prop_assert_eq!(field_hash(&record, id), value_hash(record.get(id)), "{}", f);
+            }
+            let key = Key::text(&text);
+            proptest::prop_assert_eq!(
+                short_text(key),
+                (text.len() <= 15).then_some(text.len() as u64)
+            );
+            let empty = crate::schema::Record::new(&schema);
+            let id = schema.field_id("阶段").unwrap();
+            proptest::prop_assert_eq!(field_hash(&empty, id), value_hash(&Value::Absent));
+        }
     }
 
     #[test]

@@ -1,7 +1,50 @@
 //! Instants as whole seconds and nanoseconds since 1970: compared and shifted without
 //! calendar arithmetic, for computations that run for every rule of every customer.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+
+/// How many years [`YEAR_STARTS`] holds: 1970 to 2299.
+const YEARS: usize = 330;
+
+/// The day (from 1970-01-01) on which each year from 1970 on starts, in the proleptic
+/// Gregorian calendar, and the start of the year after the last: an instant's date is
+/// found by arithmetic on its day, without the 400-year cycle chrono's conversion reads.
+static YEAR_STARTS: [u32; YEARS + 1] = year_starts();
+
+const fn year_starts() -> [u32; YEARS + 1] {
+    let mut out = [0; YEARS + 1];
+    let mut i = 1;
+    while i <= YEARS {
+        let year = 1970 + i as u32 - 1;
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        out[i] = out[i - 1] + if leap { 366 } else { 365 };
+        i += 1;
+    }
+    out
+}
+
+/// The date-time of an instant from 1970 to 2299, by [`YEAR_STARTS`]; `None` for others.
+#[inline]
+fn recent(secs: i64, nanos: u32) -> Option<DateTime<Utc>> {
+    let secs = u64::try_from(secs).ok()?;
+    let (day, second) = (secs / 86_400, (secs % 86_400) as u32);
+    let day = u32::try_from(day).ok()?;
+    if day >= YEAR_STARTS[YEARS] {
+        return None;
+    }
+    // 400 years have 146,097 days: the estimate is the year or one either side of it.
+    let mut y = ((u64::from(day) * 400) / 146_097) as usize;
+    y = y.min(YEARS - 1);
+    if YEAR_STARTS.get(y + 1).is_some_and(|next| *next <= day) {
+        y += 1;
+    } else if YEAR_STARTS.get(y).is_some_and(|start| *start > day) {
+        y -= 1;
+    }
+    let ordinal = day - YEAR_STARTS.get(y)? + 1;
+    let date = NaiveDate::from_yo_opt(1970 + y as i32, ordinal)?;
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(second, nanos)?;
+    Some(date.and_time(time).and_utc())
+}
 
 /// An instant: Unix seconds, then nanoseconds (0–999,999,999). Orders as time does; the
 /// default is the Unix epoch.
@@ -60,8 +103,12 @@ impl Ts {
     }
 
     /// The same instant as a `DateTime`; `None` outside the range chrono can represent.
+    #[inline]
     pub fn to_date_time(self) -> Option<DateTime<Utc>> {
-        DateTime::from_timestamp(self.secs, self.nanos)
+        match recent(self.secs, self.nanos) {
+            Some(t) => Some(t),
+            None => DateTime::from_timestamp(self.secs, self.nanos),
+        }
     }
 
     /// `secs` seconds later (earlier when negative), saturating.
@@ -136,5 +183,49 @@ mod tests {
         }
         assert!(!Ts::new(i64::MAX, 0).representable());
         assert_eq!(Ts::EPOCH.to_date_time(), Some(DateTime::UNIX_EPOCH));
+    }
+
+    #[test]
+    fn year_starts_are_chronos() {
+        for (i, start) in YEAR_STARTS.iter().enumerate() {
+            let d = chrono::NaiveDate::from_ymd_opt(1970 + i as i32, 1, 1).unwrap();
+            assert_eq!(
+                i64::from(*start),
+                (d - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days()
+            );
+        }
+        // Every day of the table's years, a day either side of its ends, at the start
+        // and the end of the day.
+        let end = YEAR_STARTS[YEARS] as i64 + 1;
+        for day in -1..=end {
+            for secs in [day * 86_400, day * 86_400 + 86_399] {
+                for nanos in [0, 999_999_999] {
+                    let t = Ts::new(secs, nanos);
+                    assert_eq!(
+                        t.to_date_time(),
+                        DateTime::from_timestamp(secs, nanos),
+                        "{secs}"
+                    );
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// [`Ts::to_date_time`] is chrono's `from_timestamp`, over and past chrono's range.
+        #[test]
+        fn date_times_are_chronos(
+            secs in proptest::prop_oneof![
+                proptest::num::i64::ANY,
+                Ts::MIN.secs() - 10..Ts::MAX.secs() + 10,
+                -100_000i64..10_500_000_000,
+            ],
+            nanos in 0u32..1_000_000_000,
+        ) {
+            proptest::prop_assert_eq!(
+                Ts::new(secs, nanos).to_date_time(),
+                DateTime::from_timestamp(secs, nanos)
+            );
+        }
     }
 }
