@@ -398,7 +398,11 @@ fn rules_of_flat_conditions(
         prop::sample::select(vec!["t1", "t2", "t3", "t4"])
             .prop_map(|t| json!({"type": "add_tag", "tag": t})),
     ];
-    let write = prop::option::weighted(if writes { 0.33 } else { 0.0 }, write);
+    let write = if writes {
+        prop::option::weighted(0.33, write).boxed()
+    } else {
+        Just(None).boxed()
+    };
     let rule = (
         prop::option::weighted(0.9, condition),
         0i32..3,
