@@ -73,6 +73,15 @@ impl Key {
         matches!(self.kind(), 0x10..=0x1f | INT)
     }
 
+    /// The length of the text the key holds whole (a text of at most 15 bytes: its first
+    /// eight bytes in `lo`, the rest in the low bytes of `hi`, little-endian); `None` for
+    /// any other key.
+    #[inline(always)]
+    pub fn short_len(self) -> Option<u64> {
+        let kind = self.kind();
+        (kind & 0xf0 == SHORT).then_some(u64::from(kind & 0x0f))
+    }
+
     /// The integer, for an integer's key.
     #[inline(always)]
     pub fn as_int(self) -> Option<i64> {

@@ -12,7 +12,6 @@ use super::state::{CustomerState, FieldMark};
 use crate::bytes::{same, word};
 use crate::condition::Node;
 use crate::duration::Duration;
-use crate::keys::Key;
 use crate::ruleset::{CompiledAction, CompiledRules, CompiledStep, CompiledTrigger};
 use crate::schedule::{local::Zone, relative, Recurrence, Ts};
 use crate::schema::{FieldId, Record, Schema};
@@ -428,18 +427,6 @@ pub(crate) fn value_hash(v: &Value) -> u32 {
     (h ^ (h >> 32)) as u32
 }
 
-/// The kind byte of a key whose text it holds whole ([`Key::text`] of at most 15 bytes):
-/// `0x10` or'd with the length, in the top byte of `hi`.
-const SHORT_TEXT: u64 = 0x10;
-
-/// The length of the text a key holds whole; `None` for any other key (a longer text's,
-/// a number's, a list's, none).
-#[inline(always)]
-fn short_text(key: Key) -> Option<u64> {
-    let kind = key.hi >> 56;
-    (kind >> 4 == SHORT_TEXT >> 4).then_some(kind & 0x0f)
-}
-
 /// [`value_hash`] of a field's value, from the record's key when that holds the whole text
 /// (the text's bytes, as [`words`] reads them: its first eight in `lo`, the rest in the
 /// low bytes of `hi`), without reading the text; of the value otherwise.
@@ -447,7 +434,7 @@ fn short_text(key: Key) -> Option<u64> {
 pub(crate) fn field_hash(record: &Record, field: FieldId) -> u32 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let key = record.key(field);
-    let Some(n) = short_text(key) else {
+    let Some(n) = key.short_len() else {
         return value_hash(record.get(field));
     };
     // `words(1, text)`: one whole word for 8 bytes or more, then the rest.
@@ -878,9 +865,9 @@ mod tests {
                 let id = schema.field_id(f).unwrap();
                 proptest::prop_assert_eq!(field_hash(&record, id), value_hash(record.get(id)), "{}", f);
             }
-            let key = Key::text(&text);
+            let key = crate::keys::Key::text(&text);
             proptest::prop_assert_eq!(
-                short_text(key),
+                key.short_len(),
                 (text.len() <= 15).then_some(text.len() as u64)
             );
             let empty = crate::schema::Record::new(&schema);
