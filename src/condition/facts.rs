@@ -1,9 +1,10 @@
 //! What a condition is evaluated against: a customer, an optional event, and now.
 
+use chrono::{DateTime, Utc};
+
 use crate::schema::Record;
 use crate::value::Value;
 use crate::value_map::ValueMap;
-use chrono::{DateTime, Utc};
 
 static ABSENT: Value = Value::Absent;
 

@@ -289,11 +289,11 @@ impl Program {
     }
 }
 
-/// An integer literal's key; `None` for a decimal (which has no flat form).
 /// How likely a comparison is to hold, as a rank (lower: likelier to fail), by its
 /// operator alone: an equality picks one value of many, a tag one of a customer's few, an
 /// `in` list or a range about half, an inequality most. Among equally likely ones the
-/// cheaper comes first (a tag may read the list). The scan orders an `all` by it.
+/// cheaper comes first (a tag may read the list). An `all` is checked in this order, an
+/// `any` in the reverse.
 fn pass_rank(node: &Node) -> u8 {
     let Node::Test { test, .. } = node else {
         return u8::MAX;
@@ -308,6 +308,7 @@ fn pass_rank(node: &Node) -> u8 {
     }
 }
 
+/// An integer literal's key; `None` for a decimal (which has no flat form).
 fn int_literal(n: Number) -> Option<Key> {
     n.int().map(Key::int)
 }
