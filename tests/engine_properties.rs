@@ -920,6 +920,20 @@ fn cascade_rule(i: usize) -> BoxedStrategy<Json> {
         .boxed()
 }
 
+/// The plan of an event of `kind` for the customer, without and with a trace.
+fn plain_and_traced(
+    rules: &[Json],
+    customer: &[(&'static str, Value)],
+    kind: &str,
+) -> (Plan, Plan) {
+    let e = engine(rules, 8);
+    let record = record_of(e.schema(), customer);
+    let state = CustomerState::new();
+    let event = Event::new(kind, "E1", base());
+    let input = Input::new("C1", &record, &state, &event, base());
+    (e.evaluate(&input), e.evaluate(&input.explain(true)))
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1024, ..ProptestConfig::default() })]
 
@@ -931,12 +945,7 @@ proptest! {
         customer in any_customer(),
         kind in prop::sample::select(KINDS.to_vec()),
     ) {
-        let e = engine(&rules, 8);
-        let record = record_of(e.schema(), &customer);
-        let state = CustomerState::new();
-        let event = Event::new(kind, "E1", base());
-        let plain = e.evaluate(&Input::new("C1", &record, &state, &event, base()));
-        let traced = e.evaluate(&Input::new("C1", &record, &state, &event, base()).explain(true));
+        let (plain, traced) = plain_and_traced(&rules, &customer, kind);
         let fired: Vec<&str> = traced
             .trace
             .iter()
@@ -965,12 +974,7 @@ proptest! {
         customer in any_customer(),
         kind in prop::sample::select(KINDS.to_vec()),
     ) {
-        let e = engine(&rules, 8);
-        let record = record_of(e.schema(), &customer);
-        let state = CustomerState::new();
-        let event = Event::new(kind, "E1", base());
-        let plain = e.evaluate(&Input::new("C1", &record, &state, &event, base()));
-        let mut traced = e.evaluate(&Input::new("C1", &record, &state, &event, base()).explain(true));
+        let (plain, mut traced) = plain_and_traced(&rules, &customer, kind);
         traced.trace = None;
         prop_assert_eq!(plain.to_json(), traced.to_json());
     }
