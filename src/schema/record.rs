@@ -104,6 +104,15 @@ impl Record {
         }
     }
 
+    /// Starts the loads of every cache line of the record's keys before a scan needs
+    /// them, so that their misses overlap rather than each wait on the check before; what
+    /// it reads is folded together and returned, to be discarded.
+    #[inline(always)]
+    pub(crate) fn warm_keys(&self) -> u64 {
+        // A key is 16 bytes: four to a 64-byte line.
+        self.keys.iter().step_by(4).fold(0, |n, k| n ^ k.lo)
+    }
+
     /// Every value, in schema order.
     pub fn values(&self) -> &[Value] {
         &self.values
