@@ -109,8 +109,10 @@ impl Record {
     /// it reads is folded together and returned, to be discarded.
     #[inline(always)]
     pub(crate) fn warm_keys(&self) -> u64 {
-        // A key is 16 bytes: four to a 64-byte line.
-        self.keys.iter().step_by(4).fold(0, |n, k| n ^ k.lo)
+        // A key is 16 bytes: one in four starts on every 64-byte line but perhaps the
+        // last, which the last key is on.
+        let last = self.keys.last().map_or(0, |k| k.lo);
+        self.keys.iter().step_by(4).fold(last, |n, k| n ^ k.lo)
     }
 
     /// Every value, in schema order.
