@@ -5,10 +5,12 @@
 //! - `next_due/20_rules`: customers per second asking when they are next due.
 //! - `tick/20_rules/due`: customers per second ticked at their next due time (rules fire,
 //!   plans are built, the state is written).
+//! - `tick/20_rules/due_reused_plan`: the same with one plan reused for every tick
+//!   ([`Engine::tick_into`](crm_rules::Engine::tick_into)).
 //! - `tick/20_rules/not_due`: customers per second ticked when nothing is due.
 //! - `day/1000000`: a simulated day of 1,000,000 customers: every customer whose due
 //!   time falls in the day is ticked (and asked for its next due time) in time order,
-//!   as a host with one timer per customer does.
+//!   as a host with one timer per customer does, reusing one plan.
 //!
 //! `cargo bench --bench time`
 
@@ -17,7 +19,7 @@ use std::collections::BinaryHeap;
 
 use chrono::{DateTime, Duration as Span, TimeZone, Utc};
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use crm_rules::{CustomerState, Engine, Event, Input, Record, RuleSet, Schema, TickInput};
+use crm_rules::{CustomerState, Engine, Event, Input, Plan, Record, RuleSet, Schema, TickInput};
 use serde_json::json;
 
 const SCHEMA: &str = r#"{
@@ -148,7 +150,7 @@ fn customer(e: &Engine, rng: &mut Rng, id: &str) -> (Record, CustomerState) {
     });
     let mut record = e.schema().record_from_json(&fields).unwrap();
     let mut state = CustomerState::new();
-    let apply = |record: &mut Record, state: &mut CustomerState, plan: crm_rules::Plan| {
+    let apply = |record: &mut Record, state: &mut CustomerState, plan: Plan| {
         for c in plan.changes {
             record.set(e.schema().field_id(&c.field).unwrap(), c.new);
         }
@@ -249,6 +251,20 @@ fn bench_next_due_and_tick(c: &mut Criterion) {
             actions
         })
     });
+    group.bench_function(BenchmarkId::new("20_rules", "due_reused_plan"), |b| {
+        let mut plan = Plan::default();
+        b.iter(|| {
+            let mut actions = 0;
+            for (i, due) in dues.iter().enumerate() {
+                if let Some(at) = *due {
+                    let input = TickInput::new(&cs.ids[i], &cs.records[i], &cs.states[i], at);
+                    e.tick_into(&input, &mut plan);
+                    actions += black_box(&plan).actions.len();
+                }
+            }
+            actions
+        })
+    });
     group.bench_function(BenchmarkId::new("20_rules", "not_due"), |b| {
         b.iter(|| {
             let mut actions = 0;
@@ -267,30 +283,28 @@ fn bench_next_due_and_tick(c: &mut Criterion) {
 type Queue = BinaryHeap<Reverse<(DateTime<Utc>, u32)>>;
 
 /// One simulated day of a host with `n` customers and one timer each: every customer due
-/// in the day is ticked at its due time, its plan applied, and its next due time asked.
+/// in the day is ticked at its due time (into one reused plan), its plan applied (the new
+/// state swapped in), and its next due time asked.
 fn day(e: &Engine, cs: &mut Customers, queue: &mut Queue, end: DateTime<Utc>) -> (usize, usize) {
     let (mut ticks, mut actions) = (0, 0);
+    let mut plan = Plan::default();
     while let Some(&Reverse((at, i))) = queue.peek() {
         if at > end {
             break;
         }
         queue.pop();
         let i = i as usize;
-        let plan = e.tick(&TickInput::new(
-            &cs.ids[i],
-            &cs.records[i],
-            &cs.states[i],
-            at,
-        ));
+        let input = TickInput::new(&cs.ids[i], &cs.records[i], &cs.states[i], at);
+        e.tick_into(&input, &mut plan);
         ticks += 1;
         actions += plan.actions.len();
-        for c in plan.changes {
+        for c in &plan.changes {
             if let Some(id) = e.schema().field_id(&c.field) {
-                cs.records[i].set(id, c.new);
+                cs.records[i].set(id, c.new.clone());
             }
         }
-        if let Some(s) = plan.state {
-            cs.states[i] = s;
+        if let Some(s) = &mut plan.state {
+            std::mem::swap(&mut cs.states[i], s);
         }
         if let Some(next) = e.next_due(&cs.records[i], &cs.states[i]) {
             queue.push(Reverse((next.max(at + Span::seconds(1)), i as u32)));

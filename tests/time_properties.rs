@@ -155,9 +155,17 @@ proptest! {
         let mut handled: BTreeMap<String, u32> = BTreeMap::new();
         let mut last_due: BTreeMap<String, DateTime<Utc>> = BTreeMap::new();
         let mut now = t0;
+        // A host that reuses one plan (`tick_into`) and swaps each new state in gets the
+        // same plans, with its own copy of the state.
+        let (mut reused, mut swapped) = (Plan::default(), state.clone());
         for gap in gaps {
             now += Span::minutes(gap);
             let plan = e.tick(&TickInput::new("C1", &customer, &state, now));
+            e.tick_into(&TickInput::new("C1", &customer, &swapped, now), &mut reused);
+            prop_assert_eq!(&reused, &plan);
+            if let Some(new) = &mut reused.state {
+                std::mem::swap(&mut swapped, new);
+            }
             for o in &plan.occurrences {
                 let item = match (&o.sequence, o.step) {
                     (Some(s), Some(n)) => format!("{s}/{n}"),
@@ -176,6 +184,7 @@ proptest! {
                 *handled.entry(item).or_default() += o.count;
             }
             apply(&e, &mut customer, &mut state, &plan);
+            prop_assert_eq!(&swapped, &state);
             // Nothing still due at or before now.
             let again = e.tick(&TickInput::new("C1", &customer, &state, now));
             prop_assert!(again.occurrences.is_empty() && again.actions.is_empty());

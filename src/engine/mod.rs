@@ -591,7 +591,7 @@ impl Engine {
             Need::Nothing => Plan::default(),
             need => {
                 let mut plan = Plan::default();
-                self.run(input, need, &mut plan);
+                self.run(input, need, &mut plan, None);
                 plan
             }
         }
@@ -600,7 +600,10 @@ impl Engine {
     /// As [`Engine::evaluate`], writing the plan into `plan` (emptied first) instead of
     /// returning a new one. A host that evaluates many events in a loop keeps one plan
     /// and runs each before the next evaluation: the plan's lists keep their memory, and
-    /// an event that matches nothing costs no set-up of a plan at all.
+    /// an event that matches nothing costs no set-up of a plan at all. A new state is
+    /// written into the memory of the state the plan still holds, if any: a host that
+    /// stores it by swapping ([`std::mem::swap`] with the customer's stored state) leaves
+    /// the old one there to be reused.
     ///
     /// ```
     /// use chrono::{TimeZone, Utc};
@@ -624,10 +627,11 @@ impl Engine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn evaluate_into(&self, input: &Input<'_>, plan: &mut Plan) {
+        let spare = plan.state.take();
         plan.clear();
         match self.need(input) {
             Need::Nothing => {}
-            need => self.run(input, need, plan),
+            need => self.run(input, need, plan, spare),
         }
     }
 
@@ -656,13 +660,25 @@ impl Engine {
         Need::Event(kind)
     }
 
-    /// Evaluates an event that needs it into an empty plan.
-    fn run(&self, input: &Input<'_>, need: Need<'_>, plan: &mut Plan) {
+    /// Evaluates an event that needs it into an empty plan; a new state reuses the memory
+    /// of `spare`, when given.
+    fn run(
+        &self,
+        input: &Input<'_>,
+        need: Need<'_>,
+        plan: &mut Plan,
+        spare: Option<CustomerState>,
+    ) {
+        let run = |plan| {
+            let mut run = run::Run::new(self, input, plan);
+            run.spare = spare;
+            run
+        };
         match need {
             Need::Nothing => {}
-            Need::From(k, first) => run::Run::new(self, input, plan).event_from(k, first),
+            Need::From(k, first) => run(plan).event_from(k, first),
             Need::Direct(k, fires, first) => self.direct(input, k, fires, first, plan),
-            Need::Event(kind) => run::Run::new(self, input, plan).event(kind),
+            Need::Event(kind) => run(plan).event(kind),
         }
     }
 

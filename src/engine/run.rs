@@ -23,6 +23,8 @@ pub(crate) struct Run<'e, 'i> {
     pub record: Cow<'i, Record>,
     /// The new state, once anything in it changed.
     pub state: Option<CustomerState>,
+    /// A state whose memory the new state reuses (the one a reused plan carried).
+    pub spare: Option<CustomerState>,
     /// The plan being written (empty when the evaluation began).
     pub plan: &'i mut Plan,
     /// Rules fired in this evaluation.
@@ -66,6 +68,7 @@ impl<'e, 'i> Run<'e, 'i> {
             input,
             record: Cow::Borrowed(input.record),
             state: None,
+            spare: None,
             plan,
             fired: InlineList::default(),
             group_winners: Vec::new(),
@@ -107,7 +110,14 @@ impl<'e, 'i> Run<'e, 'i> {
     }
 
     pub fn state_mut(&mut self) -> &mut CustomerState {
-        self.state.get_or_insert_with(|| self.input.state.clone())
+        let (input, spare) = (self.input.state, &mut self.spare);
+        self.state.get_or_insert_with(|| match spare.take() {
+            Some(mut state) => {
+                state.clone_from(input);
+                state
+            }
+            None => input.clone(),
+        })
     }
 
     /// Whether the evaluation changed a field so far.

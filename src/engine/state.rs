@@ -95,9 +95,20 @@ pub(crate) struct SequenceState {
 /// assert_eq!(serde_json::to_string(&state)?, "{}");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct CustomerState(Box<StateData>);
+
+impl Clone for CustomerState {
+    fn clone(&self) -> CustomerState {
+        CustomerState(self.0.clone())
+    }
+
+    /// A copy written into this state's memory (its box and maps are kept).
+    fn clone_from(&mut self, source: &CustomerState) {
+        self.0.clone_from(&source.0);
+    }
+}
 
 // The state is boxed so that plans, which carry one, stay small to move.
 impl std::ops::Deref for CustomerState {
@@ -207,6 +218,32 @@ impl Clone for StateData {
             scores: copy(&self.scores),
         }
     }
+
+    /// A copy into this one's memory: its maps keep what they hold, so a reused state
+    /// takes another's parts without allocating.
+    fn clone_from(&mut self, source: &StateData) {
+        // Named in full, so that a new part is not forgotten.
+        let StateData {
+            rules,
+            counters,
+            sequences,
+            experiments,
+            since,
+            ticked,
+            last_events,
+            last_changes,
+            scores,
+        } = source;
+        copy_into(&mut self.rules, rules);
+        copy_into(&mut self.counters, counters);
+        copy_into(&mut self.sequences, sequences);
+        copy_into(&mut self.experiments, experiments);
+        self.since = *since;
+        self.ticked = *ticked;
+        self.last_events.clone_from(last_events);
+        self.last_changes.clone_from(last_changes);
+        copy_into(&mut self.scores, scores);
+    }
 }
 
 impl PartialEq for StateData {
@@ -214,6 +251,15 @@ impl PartialEq for StateData {
     /// that handled something changes the latest tick, and nothing else, most often).
     fn eq(&self, other: &StateData) -> bool {
         self.parts() == other.parts()
+    }
+}
+
+/// [`copy`] into a map's memory: an empty one is cleared (which costs less than
+/// copying it).
+fn copy_into<K: Clone, V: Clone>(to: &mut IndexMap<K, V>, from: &IndexMap<K, V>) {
+    match from.is_empty() {
+        true => to.clear(),
+        false => to.clone_from(from),
     }
 }
 

@@ -343,36 +343,95 @@ impl Engine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn tick(&self, input: &TickInput<'_>) -> Plan {
-        let mut seen = Seen::EMPTY;
+        let (mut seen, mut due) = (Seen::EMPTY, Due::default());
+        let (settled, quiet) = self.prepare(input, &mut seen, &mut due);
+        if quiet && due.is_empty() {
+            return Plan {
+                trace: input.explain.then(Vec::new),
+                ..Plan::default()
+            };
+        }
+        let mut plan = Plan::default();
+        let due = quiet.then_some(&due);
+        self.tick_in_full(input, &mut seen, settled, due, (&mut plan, None));
+        plan
+    }
+
+    /// As [`Engine::tick`], writing the plan into `plan` (emptied first) instead of
+    /// returning a new one, as [`Engine::evaluate_into`] does: the plan's lists keep their
+    /// memory, and a new state is written into the memory of the state the plan still
+    /// holds. A host that ticks many customers keeps one plan, runs each before the next
+    /// tick, and stores the new state by swapping it with the customer's old one.
+    ///
+    /// ```
+    /// use chrono::{Duration, TimeZone, Utc};
+    /// use crm_rules::{CustomerState, Engine, Plan, RuleSet, Schema, TickInput};
+    /// let schema = Schema::from_json(r#"{"fields": [{"name": "标签", "type": "tags"}]}"#)?;
+    /// let rules = RuleSet::from_json(r#"{"time_zone": "Asia/Shanghai", "rules": [{
+    ///   "id": "daily", "name": "每日提醒",
+    ///   "trigger": {"type": "schedule", "every": "day", "at": "09:00"},
+    ///   "actions": [{"type": "add_tag", "tag": "今日跟进"}]}]}"#)?;
+    /// let engine = Engine::builder(schema).rules(rules).build()?;
+    /// let customer = engine.schema().record::<_, &str>([])?;
+    /// let mut state = CustomerState::new();
+    /// let mut plan = Plan::default();
+    /// let start = Utc.with_ymd_and_hms(2024, 5, 20, 0, 0, 0).unwrap(); // 08:00 in Shanghai
+    /// let mut fired = Vec::new();
+    /// for day in 0..3 {
+    ///     let now = start + Duration::days(day) + Duration::hours(2);
+    ///     engine.tick_into(&TickInput::new("C001", &customer, &state, now), &mut plan);
+    ///     fired.push(plan.actions.len());
+    ///     if let Some(new) = &mut plan.state {
+    ///         std::mem::swap(&mut state, new);
+    ///     }
+    /// }
+    /// // The first tick starts the customer's clock at 10:00; 09:00 is due from the next day.
+    /// assert_eq!(fired, [0, 1, 1]);
+    /// assert_eq!(state.ticked(), Some(start + Duration::days(2) + Duration::hours(2)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn tick_into(&self, input: &TickInput<'_>, plan: &mut Plan) {
+        let spare = plan.state.take();
+        plan.clear();
+        let (mut seen, mut due) = (Seen::EMPTY, Due::default());
+        let (settled, quiet) = self.prepare(input, &mut seen, &mut due);
+        if quiet && due.is_empty() {
+            plan.trace = input.explain.then(Vec::new);
+            return;
+        }
+        let due = quiet.then_some(&due);
+        self.tick_in_full(input, &mut seen, settled, due, (plan, spare));
+    }
+
+    /// Reads what the customer's state says into `seen` and, when the customer is quiet,
+    /// its due rules into `due`; returns whether it is settled and whether it is quiet.
+    ///
+    /// A tick has no event: when the customer is settled (nothing to record), no score
+    /// moves with time and no sequence runs, it is its due rules alone, and with none
+    /// due, an empty plan, found without an evaluation.
+    #[inline(always)]
+    fn prepare(&self, input: &TickInput<'_>, seen: &mut Seen, due: &mut Due) -> (bool, bool) {
         seen.read(&self.timing, input.record, input.state);
-        // A tick has no event: when the customer is settled (nothing to record), no score
-        // moves with time and no sequence runs, it is its due rules alone, and with none
-        // due, an empty plan, found without an evaluation.
         let settled = seen.settled(&self.timing);
         let quiet = settled && self.scorers.is_empty() && input.state.sequences.is_empty();
-        let mut due = Due::default();
         if quiet {
             let at = Ts::of(input.now);
-            find_due(&self.timing, input.record, input.state, &seen, at, &mut due);
-            if due.is_empty() {
-                return Plan {
-                    trace: input.explain.then(Vec::new),
-                    ..Plan::default()
-                };
-            }
+            find_due(&self.timing, input.record, input.state, seen, at, due);
         }
-        self.tick_in_full(input, &mut seen, settled, quiet.then_some(&due))
+        (settled, quiet)
     }
 
     /// A tick as an evaluation, with the customer's `seen` times (and whether it is
-    /// settled) and, when already found, its due rules.
+    /// settled) and, when already found, its due rules, into an empty plan (a new state
+    /// reusing the spare's memory, when given).
     fn tick_in_full(
         &self,
         input: &TickInput<'_>,
         seen: &mut Seen,
         settled: bool,
         due: Option<&Due>,
-    ) -> Plan {
+        (plan, spare): (&mut Plan, Option<CustomerState>),
+    ) {
         let event = Event::new(String::new(), String::new(), input.now);
         let inner = Input {
             customer_id: input.customer_id,
@@ -383,8 +442,8 @@ impl Engine {
             context: input.context,
             explain: input.explain,
         };
-        let mut plan = Plan::default();
-        let mut run = Run::new(self, &inner, &mut plan);
+        let mut run = Run::new(self, &inner, plan);
+        run.spare = spare;
         if !settled {
             run.record_times(Some(seen));
         }
@@ -403,7 +462,6 @@ impl Engine {
             run.stop_sequences(true);
         }
         run.settle();
-        plan
     }
 
     /// [`Engine::tick`] always as an evaluation (no shortcut for a quiet customer), to
@@ -413,7 +471,9 @@ impl Engine {
         let mut seen = Seen::EMPTY;
         seen.read(&self.timing, input.record, input.state);
         let settled = seen.settled(&self.timing);
-        self.tick_in_full(input, &mut seen, settled, None)
+        let mut plan = Plan::default();
+        self.tick_in_full(input, &mut seen, settled, None, (&mut plan, None));
+        plan
     }
 
     /// The earliest time at which a time-based rule could fire or a sequence step is due
