@@ -733,8 +733,8 @@ proptest! {
 
     /// The same input twice gives the identical plan, and so does a second engine built
     /// from the same rules; the state a plan returns reads back as the same state; one
-    /// plan reused for every evaluation (`evaluate_into`) is each time the plan
-    /// `evaluate` returns.
+    /// plan reused for every evaluation (`evaluate_into`, each new state swapped in) is
+    /// each time the plan `evaluate` returns.
     #[test]
     fn the_same_input_gives_the_identical_plan(
         rules in rules(false),
@@ -752,7 +752,9 @@ proptest! {
         let schema = one.schema();
         let record = record_of(schema, &customer);
         let mut state = CustomerState::new();
-        let mut reused = crm_rules::Plan::default();
+        // The reused plan's host swaps each new state in: the next state is written into
+        // the memory of the one before.
+        let (mut reused, mut swapped) = (crm_rules::Plan::default(), CustomerState::new());
         for spec in &events {
             let event = spec.event();
             let input = Input::new("CUST001", &record, &state, &event, spec.time)
@@ -760,8 +762,13 @@ proptest! {
                 .explain(explain);
             let plan = one.evaluate(&input);
             prop_assert_eq!(plan.to_json(), one.evaluate(&input).to_json());
-            one.evaluate_into(&input, &mut reused);
+            let host = Input { state: &swapped, ..input };
+            one.evaluate_into(&host, &mut reused);
             prop_assert_eq!(&reused, &plan);
+            if let Some(new) = &mut reused.state {
+                std::mem::swap(&mut swapped, new);
+            }
+            prop_assert_eq!(&swapped, plan.state.as_ref().unwrap_or(&state));
             if let Some(s) = plan.state {
                 let back: CustomerState =
                     serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
