@@ -13,10 +13,11 @@ static ABSENT: Value = Value::Absent;
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use crm_rules::{Event, Value};
-/// let at = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+/// let at = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 /// let e = Event::new("lead_created", "evt-1", at).attribute("source", "展会");
 /// assert_eq!(e.get("source"), &Value::from("展会"));
 /// assert!(e.get("campaign").is_absent());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
@@ -221,7 +222,7 @@ impl Event {
 /// use crm_rules::{Facts, Field, FieldType, Schema};
 /// let schema = Schema::new([Field::new("预算", FieldType::Number)])?;
 /// let record = schema.record([("预算", 600_000)])?;
-/// let facts = Facts::new(&record, Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap());
+/// let facts = Facts::new(&record, Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?);
 /// assert!(facts.event.is_none());
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```

@@ -147,7 +147,7 @@ pub(crate) struct CountSpec {
 ///     Condition::field("客户状态").eq("新客户"),
 /// ])
 /// .compile(&schema)?;
-/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 /// let customer = schema.record([("预算", Value::from(600_000)), ("客户状态", Value::from("新客户"))])?;
 /// assert!(rich_new.evaluate(&Facts::new(&customer, now)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -276,7 +276,7 @@ impl EngineBuilder {
     ///   "actions": [{"type": "add_tag", "tag": "重点跟进"}]}]}"#)?;
     /// let engine = Engine::builder(schema).scoring(model).rules(rules).build()?;
     ///
-    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
     /// let lead = engine.schema().record([("预算", 100_000)])?;
     /// let update = Event::new("profile_updated", "e1", now).change("预算", 800_000);
     /// let plan = engine.evaluate(&Input::new("C1", &lead, &CustomerState::new(), &update, now));
@@ -519,7 +519,7 @@ fn is_plain(rule: &crate::ruleset::CompiledRule) -> bool {
 /// }]}"#)?;
 /// let engine = Engine::builder(schema).rules(rules).build()?;
 /// let customer = engine.schema().record([("客户名称", "华为"), ("区域", "华东")])?;
-/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 /// let event = Event::new("lead_created", "evt-1", now);
 /// let plan = engine.evaluate(&Input::new("C001", &customer, &CustomerState::new(), &event, now));
 /// assert_eq!(plan.actions.len(), 2);
@@ -616,7 +616,7 @@ impl Engine {
     /// let engine = Engine::builder(schema.clone()).rules(rules).build()?;
     /// let customer = schema.record_from_json(&serde_json::json!({}))?;
     /// let state = CustomerState::new();
-    /// let at = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// let at = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
     /// let mut plan = Plan::default();
     /// for (i, kind) in ["page_viewed", "lead_created"].into_iter().enumerate() {
     ///     let event = Event::new(kind, format!("E{i}"), at);

@@ -164,7 +164,7 @@ impl Engine {
     ///     {"when": {"field": "预算", "op": "gte", "value": 500000}, "points": 100}]}]}"#)?;
     /// let engine = Engine::builder(schema).scoring(model).build()?;
     /// let lead = engine.schema().record([("预算", 600_000)])?;
-    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
     /// let card = engine.card("fit", &lead, &CustomerState::new(), now).ok_or("no model")?;
     /// assert_eq!((card.total, card.grade.as_str()), (100.0, "A"));
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -222,18 +222,18 @@ impl Clone for StateData {
     /// A copy into this one's memory: its maps keep what they hold, so a reused state
     /// takes another's parts without allocating.
     fn clone_from(&mut self, source: &StateData) {
-        // Named in full, so that a new part is not forgotten.
-        let StateData {
+        // Every part, so that a new one is not forgotten.
+        let (
+            ticked,
+            since,
+            last_events,
+            last_changes,
             rules,
             counters,
             sequences,
             experiments,
-            since,
-            ticked,
-            last_events,
-            last_changes,
             scores,
-        } = source;
+        ) = source.parts();
         copy_into(&mut self.rules, rules);
         copy_into(&mut self.counters, counters);
         copy_into(&mut self.sequences, sequences);
@@ -317,10 +317,10 @@ impl CustomerState {
     ///   "actions": [{"type": "add_tag", "tag": "今日跟进"}]}]}"#)?;
     /// let engine = Engine::builder(schema).rules(rules).build()?;
     /// let customer = engine.schema().record::<_, &str>([])?;
-    /// let start = Utc.with_ymd_and_hms(2024, 5, 20, 8, 0, 0).unwrap();
+    /// let start = Utc.with_ymd_and_hms(2024, 5, 20, 8, 0, 0).single().ok_or("no such time")?;
     /// let state = engine.tick(&TickInput::new("C1", &customer, &CustomerState::new(), start)).state.unwrap();
     /// assert_eq!(state.ticked(), None); // nothing was due yet
-    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 30, 0).unwrap();
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 30, 0).single().ok_or("no such time")?;
     /// let state = engine.tick(&TickInput::new("C1", &customer, &state, now)).state.unwrap();
     /// assert_eq!(state.ticked(), Some(now));
     /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -20,7 +20,7 @@ use crate::schema::Record;
 /// let schema = Schema::from_json(r#"{"fields": [{"name": "客户名称", "type": "text"}]}"#)?;
 /// let customer = schema.record([("客户名称", "华为")])?;
 /// let state = CustomerState::new();
-/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 /// let context = Context::default();
 /// let input = TickInput::new("C001", &customer, &state, now).context(&context).explain(true);
 /// assert!(input.explain);
@@ -320,17 +320,17 @@ impl Engine {
     ///   "actions": [{"type": "create_task", "title": "跟进 {{客户名称}}", "due_in": "1d"}]
     /// }]}"#)?;
     /// let engine = Engine::builder(schema).rules(rules).build()?;
-    /// let created = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// let created = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
     /// let customer = engine.schema().record([
     ///     ("客户名称", "华为".into()), ("客户状态", "新客户".into()),
     ///     ("创建时间", crm_rules::Value::DateTime(created)),
     /// ])?;
     /// let state = CustomerState::new();
     /// let due = engine.next_due(&customer, &state);
-    /// assert_eq!(due, Some(Utc.with_ymd_and_hms(2024, 5, 23, 9, 0, 0).unwrap()));
+    /// assert_eq!(due, Some(Utc.with_ymd_and_hms(2024, 5, 23, 9, 0, 0).single().ok_or("no such time")?));
     ///
     /// // An hour late: it fires once, as of its due time.
-    /// let now = Utc.with_ymd_and_hms(2024, 5, 23, 10, 0, 0).unwrap();
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 23, 10, 0, 0).single().ok_or("no such time")?;
     /// let plan = engine.tick(&TickInput::new("C001", &customer, &state, now));
     /// assert_eq!(plan.actions.len(), 1);
     /// assert_eq!(plan.occurrences[0].status, OccurrenceStatus::Fired);
@@ -375,7 +375,7 @@ impl Engine {
     /// let customer = engine.schema().record::<_, &str>([])?;
     /// let mut state = CustomerState::new();
     /// let mut plan = Plan::default();
-    /// let start = Utc.with_ymd_and_hms(2024, 5, 20, 0, 0, 0).unwrap(); // 08:00 in Shanghai
+    /// let start = Utc.with_ymd_and_hms(2024, 5, 20, 0, 0, 0).single().ok_or("no such time")?; // 08:00 in Shanghai
     /// let mut fired = Vec::new();
     /// for day in 0..3 {
     ///     let now = start + Duration::days(day) + Duration::hours(2);
@@ -506,10 +506,10 @@ impl Engine {
     /// // Never seen: due at once, and the first tick starts the clock.
     /// let state = CustomerState::new();
     /// assert_eq!(engine.next_due(&customer, &state), Some(chrono::DateTime::UNIX_EPOCH));
-    /// let now = Utc.with_ymd_and_hms(2024, 5, 22, 12, 0, 0).unwrap(); // a Wednesday
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 22, 12, 0, 0).single().ok_or("no such time")?; // a Wednesday
     /// let state = engine.tick(&TickInput::new("C001", &customer, &state, now)).state.unwrap();
     /// // Next Monday 09:00 in Shanghai.
-    /// assert_eq!(engine.next_due(&customer, &state), Some(Utc.with_ymd_and_hms(2024, 5, 27, 1, 0, 0).unwrap()));
+    /// assert_eq!(engine.next_due(&customer, &state), Some(Utc.with_ymd_and_hms(2024, 5, 27, 1, 0, 0).single().ok_or("no such time")?));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn next_due(&self, record: &Record, state: &CustomerState) -> Option<DateTime<Utc>> {

@@ -29,7 +29,7 @@ use crate::schema::{FieldId, Record, Schema};
 ///     {"name": "邮箱", "type": "email", "sensitive": true}
 /// ]}"#)?;
 /// let checker = Checker::new(&schema);
-/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 ///
 /// // An intake form: normalize and validate one row, then look at its flags.
 /// let record = checker.check_row(&json!({"客户名称": " 华为 ", "手机号": "+86 138 0000 0000"}), now)?;

@@ -501,7 +501,7 @@ impl Checker {
     ///     {"name": "手机号", "type": "phone", "sensitive": true},
     ///     {"name": "签约日期", "type": "date"}
     /// ]}"#)?;
-    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
     /// let err = Checker::new(&schema)
     ///     .check_row(&json!({"手机号": "138 1234 567", "签约日期": "2024/2/30", "来源": "展会"}), now)
     ///     .unwrap_err();
@@ -550,7 +550,7 @@ impl Checker {
     ///     json!({"客户名称": "", "手机号": "1381234567", "客户状态": "成交客戶"}),
     ///     json!({"客户名称": "测试", "手机号": "13800000000"}),
     /// ];
-    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
     /// let report = Checker::new(&schema).report(&rows, now);
     /// assert_eq!(report.to_string(), "3 rows: 2 succeeded, 1 failed; 1 flagged
     /// problems per field:
@@ -591,7 +591,7 @@ impl Checker {
     ///     {"name": "手机号", "type": "phone", "sensitive": true}
     /// ]}"#)?;
     /// let checker = Checker::new(&schema);
-    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
     /// let rows = [
     ///     json!({"客户名称": "华为", "手机号": "+86 139 5286 7341"}),
     ///     json!({"客户名称": "小米", "手机号": "13761234590"}),

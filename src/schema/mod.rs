@@ -66,7 +66,7 @@ struct SchemaFile {
 ///     {"name": "手机号", "type": "phone", "sensitive": true},
 ///     {"name": "客户状态", "type": "single_choice", "options": ["新客户", "成交客户"]}
 /// ]}"#)?;
-/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 /// let form = serde_json::json!({"手机号": "1381234567", "客户状态": "成交客戶"});
 /// let err = schema.validate_json(&form, now).unwrap_err();
 /// let messages: Vec<String> = err.errors().iter().map(|e| e.to_string()).collect();

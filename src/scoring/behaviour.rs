@@ -226,7 +226,7 @@ impl CompiledAdjustment {
 ///         Duration::days(14).ok_or("range")?).points(15))
 ///     .compile(&schema)?;
 /// let customer = schema.record([("预算", 100_000)])?;
-/// let at = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+/// let at = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 /// let mut state = BehaviourState::new();
 /// assert!(state.record(&scorer, &customer, &Event::new("support_contact", "e1", at)));
 /// assert_eq!(scorer.score(&customer, &state, at).total, 15.0);

@@ -37,7 +37,7 @@ use crate::value::format_instant;
 ///     .dimension(Dimension::new("influence", "决策影响力", 60)
 ///         .band(Band::new(Condition::field("决策角色").eq("部门经理"), 100).label("决策人为部门经理")))
 ///     .compile(&schema)?;
-/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 /// let lead = schema.record([("预算", Value::from(200_000)), ("决策角色", Value::from("部门经理"))])?;
 /// let card = scorer.card(&lead, &BehaviourState::new(), now);
 /// assert_eq!((card.total, card.grade.as_str()), (84.0, "A"));

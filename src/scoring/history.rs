@@ -51,7 +51,7 @@ pub enum Outcome {
 ///     (schema.record([("预算", 300_000)])?, Outcome::Lost),
 ///     (schema.record([("预算", 10_000)])?, Outcome::Lost),
 /// ];
-/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 /// let report = scorer.report(history.iter().map(|(r, o)| (r, *o)), now);
 /// // Won 100 and 60 against lost 60 and 0: pairs (100>60, 100>0, 60=60, 60>0) → 3.5 / 4.
 /// assert_eq!(report.auc, Some(0.875));

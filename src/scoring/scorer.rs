@@ -29,7 +29,7 @@ use crate::value::{Number, Value};
 ///     .dimension(Dimension::new("influence", "决策影响力", 40)
 ///         .band(Band::new(Condition::field("决策角色").eq("部门经理"), 100)))
 ///     .compile(&schema)?;
-/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+/// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 /// let lead = schema.record([("预算", 200_000)])?;
 /// let score = scorer.score(&lead, &BehaviourState::new(), now);
 /// assert_eq!(score.total, 30.0);
@@ -202,7 +202,7 @@ impl Scorer {
     /// # let schema = Schema::new([Field::new("预算", FieldType::Number)])?;
     /// # let scorer = Model::new("fit", "画像").dimension(Dimension::new("budget", "预算", 100)
     /// #     .band(Band::new(Condition::field("预算").gte(500_000), 100))).compile(&schema)?;
-    /// # let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// # let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
     /// let customers = vec![schema.record([("预算", 600_000)])?];
     /// let states = vec![BehaviourState::new()];
     /// let mut out = Vec::new();
@@ -377,7 +377,7 @@ impl Scorer {
     ///         .default_points(Number::decimal(72.5).ok_or("not finite")?))
     ///     .score_field("线索评分").grade_field("线索等级")
     ///     .compile(&schema)?;
-    /// # let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+    /// # let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
     /// let score = scorer.score(&schema.record([("预算", 1)])?, &BehaviourState::new(), now);
     /// let writes = scorer.field_values(score);
     /// assert_eq!(writes, [
