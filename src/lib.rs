@@ -26,7 +26,7 @@
 //! }]}"#)?;
 //! let engine = Engine::builder(schema).rules(rules).build()?;
 //!
-//! let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+//! let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 //! let customer = engine.schema().record([("客户名称", "华为"), ("负责人", "li"), ("跟进阶段", "需求确认")])?;
 //! let update = Event::new("profile_updated", "evt-9", now).change("跟进阶段", "商务谈判");
 //! let plan = engine.evaluate(&Input::new("C001", &customer, &CustomerState::new(), &update, now));

@@ -11,7 +11,7 @@ use crate::keys::Key;
 ///
 /// Integers stay exact (`i64`); decimals are `f64` and are always finite, because NaN
 /// and the infinities are rejected where a number enters the crate. Numbers compare
-/// across the two forms: `Number::from(3) == Number::decimal(3.0).unwrap()`.
+/// across the two forms: the integer 3 equals the decimal 3.0.
 ///
 /// ```
 /// use crm_rules::Number;

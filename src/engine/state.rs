@@ -318,10 +318,10 @@ impl CustomerState {
     /// let engine = Engine::builder(schema).rules(rules).build()?;
     /// let customer = engine.schema().record::<_, &str>([])?;
     /// let start = Utc.with_ymd_and_hms(2024, 5, 20, 8, 0, 0).single().ok_or("no such time")?;
-    /// let state = engine.tick(&TickInput::new("C1", &customer, &CustomerState::new(), start)).state.unwrap();
+    /// let state = engine.tick(&TickInput::new("C1", &customer, &CustomerState::new(), start)).state.ok_or("the tick writes a state")?;
     /// assert_eq!(state.ticked(), None); // nothing was due yet
     /// let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 30, 0).single().ok_or("no such time")?;
-    /// let state = engine.tick(&TickInput::new("C1", &customer, &state, now)).state.unwrap();
+    /// let state = engine.tick(&TickInput::new("C1", &customer, &state, now)).state.ok_or("the tick writes a state")?;
     /// assert_eq!(state.ticked(), Some(now));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```

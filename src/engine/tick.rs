@@ -507,7 +507,7 @@ impl Engine {
     /// let state = CustomerState::new();
     /// assert_eq!(engine.next_due(&customer, &state), Some(chrono::DateTime::UNIX_EPOCH));
     /// let now = Utc.with_ymd_and_hms(2024, 5, 22, 12, 0, 0).single().ok_or("no such time")?; // a Wednesday
-    /// let state = engine.tick(&TickInput::new("C001", &customer, &state, now)).state.unwrap();
+    /// let state = engine.tick(&TickInput::new("C001", &customer, &state, now)).state.ok_or("the tick writes a state")?;
     /// // Next Monday 09:00 in Shanghai.
     /// assert_eq!(engine.next_due(&customer, &state), Some(Utc.with_ymd_and_hms(2024, 5, 27, 1, 0, 0).single().ok_or("no such time")?));
     /// # Ok::<(), Box<dyn std::error::Error>>(())

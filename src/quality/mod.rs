@@ -27,7 +27,7 @@
 //!   }
 //! }"#)?;
 //! let checker = Checker::new(&schema);
-//! let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+//! let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 //!
 //! let rows = [
 //!     json!({"客户名称": "华为技术", "联系人": "王芳", "手机号": "+86 139-5286-7341", "客户状态": "新客户"}),

@@ -31,7 +31,7 @@
 //! }"#)?;
 //! let scorer = model.compile(&schema)?;
 //!
-//! let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).unwrap();
+//! let now = Utc.with_ymd_and_hms(2024, 5, 20, 9, 0, 0).single().ok_or("no such time")?;
 //! let lead = schema.record([("预算", Value::from(200_000)), ("预计成交周期", Value::from("1个月内"))])?;
 //! let mut behaviour = BehaviourState::new();
 //! let card = scorer.card(&lead, &behaviour, now);
