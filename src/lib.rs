@@ -32,10 +32,8 @@
 //! let plan = engine.evaluate(&Input::new("C001", &customer, &CustomerState::new(), &update, now));
 //!
 //! assert_eq!(plan.changes[0].field, "跟进阶段");
-//! match &plan.actions[0].action {
-//!     ResolvedAction::Notify { message, .. } => assert_eq!(message, "华为 已进入商务谈判"),
-//!     other => panic!("unexpected {other:?}"),
-//! }
+//! assert!(matches!(&plan.actions[0].action,
+//!     ResolvedAction::Notify { message, .. } if message == "华为 已进入商务谈判"));
 //!
 //! // A typo in a choice value is caught when compiling, with the rule and the path:
 //! let typo = RuleSet::from_json(r#"{"rules": [{
