@@ -374,6 +374,7 @@ impl EngineBuilder {
         }
         let timing = timed::Timing::new(&rules, &self.schema);
         Ok(Engine {
+            untimed: scorers.is_empty() && timing.is_idle(),
             scorers,
             timing,
             max_lateness: self.max_lateness,
@@ -544,6 +545,9 @@ pub struct Engine {
     timing: timed::Timing,
     /// The scoring models, in the order given.
     scorers: Vec<Scorer>,
+    /// Whether no scoring model and no time-based rule or sequence needs an event seen
+    /// (then an event whose kind no rule takes may change nothing: [`Engine::quiet`]).
+    untimed: bool,
     max_lateness: Duration,
 }
 
@@ -627,11 +631,15 @@ impl Engine {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn evaluate_into(&self, input: &Input<'_>, plan: &mut Plan) {
-        let spare = plan.state.take();
-        plan.clear();
         match self.need(input) {
-            Need::Nothing => {}
-            need => self.run(input, need, plan, spare),
+            // The held state is dropped with the rest (no spare is taken out, to be
+            // dropped on its own, when no evaluation needs it).
+            Need::Nothing => plan.clear(),
+            need => {
+                let spare = plan.state.take();
+                plan.clear();
+                self.run(input, need, plan, spare)
+            }
         }
     }
 
@@ -686,10 +694,9 @@ impl Engine {
     /// changes no field, no model scores, nothing is timed and no sequence runs. Then the
     /// plan is empty without evaluating anything.
     fn quiet(&self, input: &Input<'_>) -> bool {
-        !input.explain
+        self.untimed
+            && !input.explain
             && input.event.changes.is_empty()
-            && self.scorers.is_empty()
-            && self.timing.is_idle()
             && input.state.sequences.is_empty()
     }
 }
