@@ -1,13 +1,19 @@
 //! Stable hashing: the same input gives the same number on every run and machine.
 
-/// 64-bit FNV-1a over parts, each followed by a zero byte.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// 64-bit FNV-1a over parts, each followed by a zero byte. Part of action keys and stored
+/// states: it must not change between releases.
+#[inline]
 pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut h = FNV_OFFSET;
     for part in parts {
-        for b in part.iter().chain(std::iter::once(&0u8)) {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        for &b in *part {
+            h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
         }
+        // The zero byte: `h ^ 0` is `h`.
+        h = h.wrapping_mul(FNV_PRIME);
     }
     h
 }
@@ -35,5 +41,21 @@ mod tests {
         assert_eq!(fnv1a(&[b"a"]), 0x089b_e207_b544_f1e4);
         assert_eq!(fnv1a(&[b"a", b"b"]), fnv1a(&[b"a", b"b"]));
         assert_ne!(fnv1a(&[b"ab"]), fnv1a(&[b"a", b"b"]));
+    }
+
+    proptest::proptest! {
+        /// The hash is FNV-1a of the parts' bytes, a zero byte after each.
+        #[test]
+        fn hashes_are_fnv1a_of_the_parts_each_ended_by_zero(
+            parts in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 0..40), 0..4)
+        ) {
+            let mut h = FNV_OFFSET;
+            for b in parts.iter().flat_map(|p| p.iter().copied().chain([0])) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(FNV_PRIME);
+            }
+            let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+            proptest::prop_assert_eq!(fnv1a(&parts), h);
+        }
     }
 }
