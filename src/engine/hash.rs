@@ -5,7 +5,6 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// 64-bit FNV-1a over parts, each followed by a zero byte. Part of action keys and stored
 /// states: it must not change between releases.
-#[inline]
 pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
     let mut h = FNV_OFFSET;
     for part in parts {
