@@ -225,6 +225,10 @@ pub enum Value {
     List(Vec<String>),
 }
 
+/// An absent value to lend out by reference: what a record or map reads for a name it
+/// holds no value for.
+pub(crate) static ABSENT: Value = Value::Absent;
+
 impl Value {
     /// The summary of the value conditions compare before reading it ([`Record`] keeps
     /// one per field; see `keys`).

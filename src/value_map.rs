@@ -2,7 +2,7 @@
 
 use indexmap::IndexMap;
 
-use crate::value::Value;
+use crate::value::{Value, ABSENT};
 
 /// Named values in the order they were first inserted: an event's attributes and its
 /// field changes.
@@ -96,15 +96,18 @@ impl std::fmt::Debug for ValueMap {
 impl std::ops::Index<&str> for ValueMap {
     type Output = Value;
 
-    /// The value of a name.
+    /// The value of a name; [`Value::Absent`] when the map does not hold it (as a record
+    /// reads a field it has no value for). [`ValueMap::get`] tells the two apart.
     ///
-    /// # Panics
-    /// When the map does not hold it; [`ValueMap::get`] does not panic.
+    /// ```
+    /// use crm_rules::{Value, ValueMap};
+    /// let m: ValueMap = [("source", "展会")].into_iter().collect();
+    /// assert_eq!(m["source"], Value::from("展会"));
+    /// assert_eq!(m["campaign"], Value::Absent);
+    /// assert_eq!(m.get("campaign"), None);
+    /// ```
     fn index(&self, name: &str) -> &Value {
-        match self.get(name) {
-            Some(v) => v,
-            None => panic!("no value named {name:?}"),
-        }
+        self.get(name).unwrap_or(&ABSENT)
     }
 }
 

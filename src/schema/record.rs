@@ -2,9 +2,7 @@
 
 use super::{FieldId, Schema};
 use crate::keys::Key;
-use crate::value::Value;
-
-static ABSENT: Value = Value::Absent;
+use crate::value::{Value, ABSENT};
 
 /// A customer's field values, one per field of the schema it was made for, read by
 /// [`FieldId`] without hashing a name.
