@@ -373,6 +373,7 @@ impl EngineBuilder {
             by_kind[at].counted = list;
         }
         let timing = timed::Timing::new(&rules, &self.schema);
+        kinds.finish();
         Ok(Engine {
             untimed: scorers.is_empty() && timing.is_idle(),
             scorers,
