@@ -10,10 +10,16 @@
 //!   against `expected.json` before timing.
 //! - `w1_reused_plan/N`: the same, with one plan the host reuses
 //!   (`Engine::evaluate_into`).
+//! - `w1_hand_loop/N`: W1's yardstick, a hand-written loop over interned fields with
+//!   rules indexed by kind (`benches/w1/hand_loop.rs`), run in the same window: the
+//!   target is a third of its events per second.
 //!
 //! `cargo bench --bench engine`
 
 use std::path::PathBuf;
+
+#[path = "w1/hand_loop.rs"]
+mod hand_loop;
 
 use chrono::{TimeZone, Utc};
 use criterion::{
@@ -430,12 +436,14 @@ fn bench_w1(c: &mut Criterion) {
         .unwrap_or_default();
     let expected = read(dir.join("expected.json"));
     let mut workloads = Vec::new();
+    let mut hands = Vec::new();
     for n in [10, 100, 1_000, 10_000] {
         let rules: Vec<Json> = read(dir.join(format!("rules-{n}.json")))
             .as_array()
             .cloned()
             .unwrap_or_default();
         let w = workload(&schema, &customers, &rules, &events);
+        let hand = hand_loop::HandLoop::new(&customers, &rules, &events);
         let want = (
             &expected[n.to_string()]["matches"],
             &expected[n.to_string()]["checksum"],
@@ -449,6 +457,11 @@ fn bench_w1(c: &mut Criterion) {
                     "w1/{n} (reused plan: {reuse}): matches and checksum differ from expected.json"
                 );
             }
+            assert_eq!(
+                hand.answer(),
+                (matches, checksum),
+                "w1_hand_loop/{n}: matches and checksum differ from expected.json"
+            );
             eprintln!("w1/{n}: {matches} matches, checksum {checksum}: as expected");
         } else {
             eprintln!("w1/{n}: no expected answer (generate with --full); timing only");
@@ -462,6 +475,7 @@ fn bench_w1(c: &mut Criterion) {
         };
         let batch = batch.min(w.events.len());
         workloads.push((n, w, batch));
+        hands.push((n, hand, batch));
     }
     // A new plan per event (`evaluate`), then one plan reused (`evaluate_into`).
     for (name, reuse) in [("w1", false), ("w1_reused_plan", true)] {
@@ -485,6 +499,25 @@ fn bench_w1(c: &mut Criterion) {
         }
         group.finish();
     }
+    let mut group = c.benchmark_group("w1_hand_loop");
+    // The same events as the engine's groups.
+    for (n, hand, batch) in &hands {
+        let batch = &hand.events[..*batch];
+        group.throughput(Throughput::Elements(batch.len() as u64));
+        group.sample_size(10);
+        group.bench_with_input(BenchmarkId::from_parameter(n), hand, |b, hand| {
+            let mut out = Vec::new();
+            b.iter(|| {
+                let mut total = 0;
+                for e in black_box(batch) {
+                    hand.matches(*e, &mut out);
+                    total += black_box(&out).len();
+                }
+                total
+            })
+        });
+    }
+    group.finish();
 }
 
 criterion_group!(benches, bench_synthetic, bench_scaling, bench_w1);
