@@ -152,6 +152,7 @@ mod engine;
 mod error;
 mod keys;
 mod limits;
+mod name;
 mod plan;
 pub mod quality;
 mod rule;
@@ -172,6 +173,7 @@ pub use engine::{
 };
 pub use error::{BuildError, FieldError, LoadError, Problem, RuleRef, ValidationError};
 pub use limits::Limits;
+pub use name::Name;
 pub use plan::{
     ActionKey, CascadeLimit, FieldChange, Occurrence, OccurrenceStatus, Overridden, Plan,
     PlannedAction, ResolvedAction, ResolvedRecipient, ScoreUpdate, Suppressed, SyncField, Timer,

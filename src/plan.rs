@@ -1,5 +1,6 @@
 //! The output of an evaluation: what the host should do, and why.
 
+use crate::name::Name;
 use std::fmt;
 use std::sync::Arc;
 
@@ -191,7 +192,7 @@ pub enum ResolvedAction {
     /// A host-defined action.
     Custom {
         /// The host's name for it.
-        kind: Arc<str>,
+        kind: Name,
         /// The payload, as written in the rule.
         payload: Arc<serde_json::Value>,
     },
@@ -201,9 +202,9 @@ pub enum ResolvedAction {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct PlannedAction {
     /// The rule's id.
-    pub rule_id: Arc<str>,
+    pub rule_id: Name,
     /// The rule's name.
-    pub rule_name: Arc<str>,
+    pub rule_name: Name,
     /// The idempotency key.
     pub key: ActionKey,
     /// The action.
@@ -228,7 +229,7 @@ pub struct PlannedAction {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Occurrence {
     /// The rule: the time-based rule, or the rule that started the sequence.
-    pub rule_id: Arc<str>,
+    pub rule_id: Name,
     /// For a sequence step: the sequence id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sequence: Option<String>,
@@ -300,25 +301,25 @@ pub enum Timer {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Overridden {
     /// The rule whose write was dropped.
-    pub rule_id: Arc<str>,
+    pub rule_id: Name,
     /// The field.
     pub field: String,
     /// The value it would have written.
     #[serde(serialize_with = "value_json")]
     pub value: Value,
     /// The rule whose write stands.
-    pub by_rule: Arc<str>,
+    pub by_rule: Name,
 }
 
 /// A rule that matched but did not fire because another rule of its exclusive group did.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Suppressed {
     /// The suppressed rule.
-    pub rule_id: Arc<str>,
+    pub rule_id: Name,
     /// The group.
     pub group: String,
     /// The rule that fired for the group.
-    pub by_rule: Arc<str>,
+    pub by_rule: Name,
 }
 
 /// The cascade of field changes reached its depth limit: the work done so far is in the
@@ -330,7 +331,7 @@ pub struct CascadeLimit {
     /// The fields whose changes were left unfollowed.
     pub fields: Vec<String>,
     /// The rules those changes would have triggered.
-    pub rules: Vec<Arc<str>>,
+    pub rules: Vec<Name>,
 }
 
 /// A scoring model the engine computed again in an evaluation or tick: after the event's

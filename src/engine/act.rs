@@ -1,6 +1,7 @@
 //! Planning a fired rule's actions: writes applied to the working record, texts
 //! rendered, recipients and times resolved.
 
+use crate::name::Name;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -44,9 +45,9 @@ pub(crate) fn action_key(
 
 /// A host-defined action, resolved: it is planned as written.
 #[inline]
-pub(crate) fn custom(kind: &Arc<str>, payload: &Arc<serde_json::Value>) -> ResolvedAction {
+pub(crate) fn custom(kind: &Name, payload: &Arc<serde_json::Value>) -> ResolvedAction {
     ResolvedAction::Custom {
-        kind: Arc::clone(kind),
+        kind: kind.clone(),
         payload: Arc::clone(payload),
     }
 }
@@ -55,14 +56,14 @@ pub(crate) fn custom(kind: &Arc<str>, payload: &Arc<serde_json::Value>) -> Resol
 /// it.
 #[inline(always)]
 pub(crate) fn planned(
-    (id, name): (&Arc<str>, &Arc<str>),
+    (id, name): (&Name, &Name),
     key: ActionKey,
     action: ResolvedAction,
     not_before: Option<DateTime<Utc>>,
 ) -> PlannedAction {
     PlannedAction {
-        rule_id: Arc::clone(id),
-        rule_name: Arc::clone(name),
+        rule_id: id.clone(),
+        rule_name: name.clone(),
         key,
         action,
         not_before,

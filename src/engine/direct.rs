@@ -5,6 +5,7 @@
 //! full evaluation gives them. What firing reads is kept per kind, in candidate order,
 //! so that the rules fired by one event are read from one array, in order.
 
+use crate::name::Name;
 use std::sync::Arc;
 
 use super::act::{action_key, custom, event_hash, planned};
@@ -18,15 +19,15 @@ use crate::ruleset::{CompiledAction, CompiledRule};
 /// host-defined action.
 #[derive(Clone, Debug)]
 pub(crate) struct Fire {
-    id: Arc<str>,
-    name: Arc<str>,
+    id: Name,
+    name: Name,
     hash: u64,
     /// The rule's place in the rule set, to read its actions after the first.
     rule: u32,
     /// The rule's action count.
     actions: u32,
     /// The first action's kind and payload (none for a rule without actions).
-    first: Option<(Arc<str>, Arc<serde_json::Value>)>,
+    first: Option<(Name, Arc<serde_json::Value>)>,
 }
 
 /// What firing a kind's candidates reads, in candidate order, when they are all direct:

@@ -1,7 +1,7 @@
 //! The trace of an evaluation: every candidate rule, its outcome, and every
 //! sub-condition with the value it read.
 
-use std::sync::Arc;
+use crate::name::Name;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -57,7 +57,7 @@ pub enum Outcome {
         /// The group.
         group: String,
         /// The rule that fired.
-        by_rule: Arc<str>,
+        by_rule: Name,
     },
     /// The field the rule's `field_changed` trigger names changed, but not from its
     /// `from` or not to its `to` value. Values as shown (masked if sensitive).
@@ -100,9 +100,9 @@ pub struct ConditionTrace {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TraceEntry {
     /// The rule's id.
-    pub rule_id: Arc<str>,
+    pub rule_id: Name,
     /// The rule's name.
-    pub rule_name: Arc<str>,
+    pub rule_name: Name,
     /// The cascade round (0: the event itself).
     pub round: usize,
     /// What happened.

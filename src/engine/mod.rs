@@ -17,9 +17,9 @@ mod state;
 mod tick;
 mod timed;
 
+use crate::name::Name;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
@@ -105,7 +105,7 @@ pub(crate) struct KindRules {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning {
     /// The rules in the cycle, in rule-set order.
-    pub rules: Vec<Arc<str>>,
+    pub rules: Vec<Name>,
     /// The fields through which they trigger each other.
     pub fields: Vec<String>,
 }

@@ -1,6 +1,7 @@
 //! Running sequences in a tick: due steps checked, run, skipped or missed; the next step's
 //! timer set; finished and stopped sequences removed.
 
+use crate::name::Name;
 use chrono::{DateTime, Utc};
 
 use super::explain::Outcome;
@@ -39,7 +40,7 @@ impl Run<'_, '_> {
 
     fn push_step(
         &mut self,
-        rule_id: std::sync::Arc<str>,
+        rule_id: Name,
         key: &str,
         seq: &SequenceState,
         status: OccurrenceStatus,

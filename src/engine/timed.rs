@@ -1,6 +1,7 @@
 //! The time-based rules of an engine, indexed when it is built, and when each is due for a
 //! customer.
 
+use crate::name::Name;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -46,7 +47,7 @@ pub(crate) struct Timing {
 #[derive(Clone, Debug)]
 pub(crate) struct Timed {
     pub rule: u32,
-    id: Arc<str>,
+    id: Name,
     enabled: bool,
     /// Whether the rule has a stop condition (and so may be stopped for a customer).
     stoppable: bool,

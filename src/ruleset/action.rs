@@ -1,5 +1,6 @@
 //! Compiled actions.
 
+use crate::name::Name;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -135,7 +136,7 @@ pub(crate) enum CompiledAction {
         variants: Vec<CompiledVariant>,
     },
     Custom {
-        kind: Arc<str>,
+        kind: Name,
         payload: Arc<serde_json::Value>,
     },
 }
@@ -741,7 +742,7 @@ impl<'a> Compiler<'a> {
             Action::Custom { kind, payload } => {
                 self.name(kind, &join(path, "kind"), "custom action kind");
                 CompiledAction::Custom {
-                    kind: self.shared.text(kind),
+                    kind: self.shared.text(kind).into(),
                     payload: self.shared.payload(payload),
                 }
             }

@@ -4,9 +4,9 @@
 mod action;
 mod trigger;
 
+use crate::name::Name;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -33,8 +33,8 @@ use crate::schema::Schema;
 #[allow(dead_code)] // read by the engine
 #[repr(C, align(64))]
 pub(crate) struct CompiledRule {
-    pub id: Arc<str>,
-    pub name: Arc<str>,
+    pub id: Name,
+    pub name: Name,
     pub actions: Box<[CompiledAction]>,
     /// `fnv(id)`, the rule's part of its actions' idempotency keys.
     pub hash: u64,
@@ -294,8 +294,8 @@ fn compile_rule<'a>(
     };
     let actions = c.actions(&rule.actions, "actions", &mut cx, 0);
     Some(CompiledRule {
-        id: c.shared.text(&rule.id),
-        name: c.shared.text(&rule.name),
+        id: c.shared.text(&rule.id).into(),
+        name: c.shared.text(&rule.name).into(),
         actions: actions?.into_boxed_slice(),
         hash: crate::engine::hash::fnv1a(&[rule.id.as_bytes()]),
         index,
