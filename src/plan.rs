@@ -1,6 +1,5 @@
 //! The output of an evaluation: what the host should do, and why.
 
-use crate::name::Name;
 use std::fmt;
 use std::sync::Arc;
 
@@ -8,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
 use crate::engine::CustomerState;
+use crate::name::Name;
 use crate::rule::{Channel, TaskPriority};
 use crate::value::Value;
 

@@ -1,7 +1,6 @@
 //! Planning a fired rule's actions: writes applied to the working record, texts
 //! rendered, recipients and times resolved.
 
-use crate::name::Name;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -9,6 +8,7 @@ use chrono::{DateTime, Utc};
 use super::hash;
 use super::run::Run;
 use super::state::SequenceState;
+use crate::name::Name;
 use crate::plan::{
     ActionKey, Overridden, PlannedAction, ResolvedAction, ResolvedRecipient, SyncField, Timer,
 };

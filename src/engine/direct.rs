@@ -5,13 +5,13 @@
 //! full evaluation gives them. What firing reads is kept per kind, in candidate order,
 //! so that the rules fired by one event are read from one array, in order.
 
-use crate::name::Name;
 use std::sync::Arc;
 
 use super::act::{action_key, custom, event_hash, planned};
 use super::run::expected_fires;
 use super::{Engine, Input, KindRules};
 use crate::condition::flat::Shape;
+use crate::name::Name;
 use crate::plan::{Plan, PlannedAction, ResolvedAction};
 use crate::ruleset::{CompiledAction, CompiledRule};
 

@@ -1,12 +1,11 @@
 //! The trace of an evaluation: every candidate rule, its outcome, and every
 //! sub-condition with the value it read.
 
-use crate::name::Name;
-
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::condition::{eval, CountSpec, Facts, Node, Src, Test};
+use crate::name::Name;
 use crate::plan::Overridden;
 use crate::schema::Schema;
 use crate::value::Value;

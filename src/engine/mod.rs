@@ -17,7 +17,6 @@ mod state;
 mod tick;
 mod timed;
 
-use crate::name::Name;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -34,6 +33,7 @@ use crate::condition::Event;
 use crate::duration::Duration;
 use crate::error::{BuildError, Problem};
 use crate::limits::Limits;
+use crate::name::Name;
 use crate::plan::Plan;
 use crate::rule::RuleSet;
 use crate::ruleset::CompiledRules;

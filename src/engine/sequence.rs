@@ -1,13 +1,13 @@
 //! Running sequences in a tick: due steps checked, run, skipped or missed; the next step's
 //! timer set; finished and stopped sequences removed.
 
-use crate::name::Name;
 use chrono::{DateTime, Utc};
 
 use super::explain::Outcome;
 use super::run::Run;
 use super::state::SequenceState;
 use crate::condition::{eval, Facts};
+use crate::name::Name;
 use crate::plan::{Occurrence, OccurrenceStatus, Timer};
 use crate::schedule::relative;
 

@@ -1,7 +1,6 @@
 //! The time-based rules of an engine, indexed when it is built, and when each is due for a
 //! customer.
 
-use crate::name::Name;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -13,6 +12,7 @@ use super::state::{CustomerState, FieldMark};
 use crate::bytes::{same, word};
 use crate::condition::Node;
 use crate::duration::Duration;
+use crate::name::Name;
 use crate::ruleset::{CompiledAction, CompiledRules, CompiledStep, CompiledTrigger};
 use crate::schedule::{local::Zone, relative, Recurrence, Ts};
 use crate::schema::{FieldId, Record, Schema};

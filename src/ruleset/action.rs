@@ -1,6 +1,5 @@
 //! Compiled actions.
 
-use crate::name::Name;
 use std::collections::HashSet;
 use std::sync::Arc;
 
@@ -10,6 +9,7 @@ use chrono_tz::Tz;
 use crate::compile::{join, Compiler};
 use crate::condition::{CountSpec, EventScope, Node};
 use crate::duration::Duration;
+use crate::name::Name;
 use crate::rule::{Action, Assignment, Channel, Recipient, TaskPriority, Window};
 use crate::schema::{FieldId, FieldType, ValueKind};
 use crate::template::Template;

@@ -4,7 +4,6 @@
 mod action;
 mod trigger;
 
-use crate::name::Name;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -24,6 +23,7 @@ use crate::condition::{CountSpec, EventScope, Node};
 use crate::duration::Duration;
 use crate::error::{BuildError, Problem, RuleRef};
 use crate::limits::Limits;
+use crate::name::Name;
 use crate::rule::{FireMode, Rule, RuleSet};
 use crate::schema::Schema;
 
