@@ -440,7 +440,7 @@ impl Run<'_, '_> {
                 self.state_mut().sequences.insert(
                     sequence.clone(),
                     SequenceState {
-                        rule: rule.id.to_string(),
+                        rule: rule.state_id.to_string(),
                         step: 0,
                         due,
                         since: now,

@@ -110,7 +110,7 @@ impl Run<'_, '_> {
                         .state()
                         .sequences
                         .iter()
-                        .filter(|(_, s)| *s.rule == *rule.id)
+                        .filter(|(_, s)| *s.rule == *rule.state_id)
                         .map(|(k, s)| Occurrence {
                             rule_id: rule.id.clone(),
                             sequence: Some(k.clone()),

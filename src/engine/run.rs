@@ -478,7 +478,7 @@ impl<'e, 'i> Run<'e, 'i> {
             || rule.cooldown.is_some()
             || rule.fire == FireMode::WhenBecomesTrue;
         let rule_state = if stateful {
-            self.state().rules.get(&*rule.id)
+            self.state().rules.get(&*rule.state_id)
         } else {
             None
         };
@@ -524,7 +524,7 @@ impl<'e, 'i> Run<'e, 'i> {
                     !self.due && eval::holds(when, &before)
                 });
                 if rule_state.and_then(|s| s.held) != Some(holds) {
-                    self.state_mut().rule_mut(&rule.id).held = Some(holds);
+                    self.state_mut().rule_mut(&rule.state_id).held = Some(holds);
                 }
                 if holds && held_before {
                     return self.outcome(rule, Outcome::AlreadyTrue, condition_trace);
@@ -576,7 +576,7 @@ impl<'e, 'i> Run<'e, 'i> {
         let rule = &self.e.rules.rules[r as usize];
         if rule.max_fires.is_some() || rule.cooldown.is_some() {
             let now = self.now;
-            let s = self.state_mut().rule_mut(&rule.id);
+            let s = self.state_mut().rule_mut(&rule.state_id);
             s.fires = s.fires.saturating_add(1);
             if rule.cooldown.is_some() {
                 s.last_fired = Some(now);
@@ -603,7 +603,7 @@ impl<'e, 'i> Run<'e, 'i> {
     /// Marks a rule stopped for the customer and cancels its timers and sequences.
     pub(crate) fn stop(&mut self, r: u32) {
         let rule = &self.e.rules.rules[r as usize];
-        let id = rule.id.to_string();
+        let id = rule.state_id.to_string();
         let state = self.state_mut();
         state.rule_mut(&id).stopped = true;
         let sequences: Vec<String> = state

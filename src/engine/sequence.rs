@@ -81,7 +81,7 @@ impl Run<'_, '_> {
         let def = e.timing.sequences.get(key);
         let Some((r, def)) = def.and_then(|d| {
             let rule = e.rules.rules.get(d.rule as usize)?;
-            (*rule.id == *seq.rule).then_some((d.rule, d))
+            (*rule.state_id == *seq.rule).then_some((d.rule, d))
         }) else {
             // The sequence is no longer in the rule set, or another rule starts it now.
             self.state_mut().sequences.shift_remove(key);
@@ -91,7 +91,7 @@ impl Run<'_, '_> {
             return;
         };
         let rule = &e.rules.rules[r as usize];
-        if !rule.enabled || self.state().is_stopped(&rule.id) {
+        if !rule.enabled || self.state().is_stopped(&rule.state_id) {
             return self.end_sequence(key, r, &seq, OccurrenceStatus::Stopped);
         }
         let oldest = e.max_lateness.before(now);

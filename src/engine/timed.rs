@@ -12,7 +12,6 @@ use super::state::{CustomerState, FieldMark};
 use crate::bytes::{same, word};
 use crate::condition::Node;
 use crate::duration::Duration;
-use crate::name::Name;
 use crate::ruleset::{CompiledAction, CompiledRules, CompiledStep, CompiledTrigger};
 use crate::schedule::{local::Zone, relative, Recurrence, Ts};
 use crate::schema::{FieldId, Record, Schema};
@@ -47,7 +46,7 @@ pub(crate) struct Timing {
 #[derive(Clone, Debug)]
 pub(crate) struct Timed {
     pub rule: u32,
-    id: Name,
+    id: Arc<str>,
     enabled: bool,
     /// Whether the rule has a stop condition (and so may be stopped for a customer).
     stoppable: bool,
@@ -244,7 +243,7 @@ impl Timing {
             }
             t.rules.push(Timed {
                 rule: r,
-                id: rule.id.clone(),
+                id: rule.state_id.clone(),
                 enabled: rule.enabled,
                 stoppable: rule.stop_when.is_some(),
                 valid_from: rule.valid_from.map(Ts::of),

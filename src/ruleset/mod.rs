@@ -6,6 +6,7 @@ mod trigger;
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -27,17 +28,19 @@ use crate::name::Name;
 use crate::rule::{FireMode, Rule, RuleSet};
 use crate::schema::Schema;
 
-/// One rule, compiled. What planning a fired rule's actions reads comes first, in one
-/// cache line: firing many rules then touches one line of each.
+/// One rule, compiled. What planning a fired rule's actions reads comes first: its id,
+/// name and key hash in the first cache line, its actions' pointer at the start of the
+/// second (firing many rules then touches few lines of each).
 #[derive(Clone, Debug, PartialEq)]
 #[allow(dead_code)] // read by the engine
 #[repr(C, align(64))]
 pub(crate) struct CompiledRule {
+    /// The id and name as plans carry them.
     pub id: Name,
     pub name: Name,
-    pub actions: Box<[CompiledAction]>,
     /// `fnv(id)`, the rule's part of its actions' idempotency keys.
     pub hash: u64,
+    pub actions: Box<[CompiledAction]>,
     pub index: usize,
     pub enabled: bool,
     pub trigger: CompiledTrigger,
@@ -55,6 +58,9 @@ pub(crate) struct CompiledRule {
     pub repeat_in_cascade: bool,
     /// The behaviour counts the rule's conditions read, by slot.
     pub counts: Vec<CountSpec>,
+    /// The id as the engine reads it (the key of the rule's entries in a customer's
+    /// state): free to read, where reading a [`Name`]'s text checks its bytes again.
+    pub state_id: Arc<str>,
 }
 
 /// A rule set compiled against a schema: checked, typed, and indexed by trigger.
@@ -293,8 +299,9 @@ fn compile_rule<'a>(
         total: 0,
     };
     let actions = c.actions(&rule.actions, "actions", &mut cx, 0);
+    let state_id = c.shared.text(&rule.id);
     Some(CompiledRule {
-        id: c.shared.text(&rule.id).into(),
+        id: Name::from(Arc::clone(&state_id)),
         name: c.shared.text(&rule.name).into(),
         actions: actions?.into_boxed_slice(),
         hash: crate::engine::hash::fnv1a(&[rule.id.as_bytes()]),
@@ -313,6 +320,7 @@ fn compile_rule<'a>(
         cooldown: rule.expiry.cooldown,
         repeat_in_cascade: rule.repeat_in_cascade,
         counts,
+        state_id,
     })
 }
 
