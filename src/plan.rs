@@ -413,9 +413,9 @@ impl Plan {
     /// ([`Engine::evaluate_into`](crate::Engine::evaluate_into)).
     #[inline]
     pub fn clear(&mut self) {
-        // An empty plan (most evaluations give one) clears at the cost of a few loads.
-        let lists = self.actions.len()
-            | self.changes.len()
+        // An empty plan (most evaluations give one) clears at the cost of a few loads,
+        // and one that holds only actions (the next most common) clears only them.
+        let rest = self.changes.len()
             | self.timers.len()
             | self.occurrences.len()
             | self.scores.len()
@@ -423,13 +423,18 @@ impl Plan {
             | self.suppressed.len()
             | self.counters.len()
             | self.warnings.len();
-        if lists != 0
-            || self.cascade_limit.is_some()
-            || self.state.is_some()
-            || self.trace.is_some()
+        if rest != 0 || self.cascade_limit.is_some() || self.state.is_some() || self.trace.is_some()
         {
             self.clear_parts();
+        } else if !self.actions.is_empty() {
+            self.clear_actions();
         }
+    }
+
+    /// [`Plan::clear`] of a plan that holds only actions.
+    #[inline(never)]
+    fn clear_actions(&mut self) {
+        self.actions.clear();
     }
 
     /// [`Plan::clear`] of a plan that holds something.

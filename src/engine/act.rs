@@ -26,21 +26,28 @@ pub(crate) fn event_hash(customer_id: &str, event_id: &str) -> u64 {
 /// The idempotency key of the action at `(prefix, i)` of the rule with hash `rule`,
 /// planned in cascade round `round` of the event with hash `event` (see [`ActionKey`]).
 #[inline]
-pub(crate) fn action_key(
-    event: u64,
-    rule: u64,
-    round: usize,
-    (prefix, i): (&str, usize),
-) -> ActionKey {
+pub(crate) fn action_key(event: u64, rule: u64, round: usize, at: (&str, usize)) -> ActionKey {
+    key_of(event, action_part(rule, round, at))
+}
+
+/// The part of an [`action_key`] that does not depend on the event: fixed for an action
+/// of a rule in a round, so it can be computed once when the engine is built.
+#[inline]
+pub(crate) fn action_part(rule: u64, round: usize, (prefix, i): (&str, usize)) -> u64 {
     let place = ((round as u64) << 32) ^ i as u64;
     let nested = if prefix.is_empty() {
         0
     } else {
         hash::fnv1a(&[prefix.as_bytes()])
     };
-    ActionKey(hash::mix(
-        event ^ hash::mix(rule ^ hash::mix(place) ^ nested),
-    ))
+    hash::mix(rule ^ hash::mix(place) ^ nested)
+}
+
+/// The key of the action with [`action_part`] `part` planned for the event with hash
+/// `event`.
+#[inline(always)]
+pub(crate) fn key_of(event: u64, part: u64) -> ActionKey {
+    ActionKey(hash::mix(event ^ part))
 }
 
 /// A host-defined action, resolved: it is planned as written.

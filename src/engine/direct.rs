@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use super::act::{action_key, custom, event_hash, planned};
+use super::act::{action_part, custom, event_hash, key_of, planned};
 use super::run::expected_fires;
 use super::{Engine, Input, KindRules};
 use crate::condition::flat::Shape;
@@ -15,13 +15,16 @@ use crate::name::Name;
 use crate::plan::{Plan, PlannedAction, ResolvedAction};
 use crate::ruleset::{CompiledAction, CompiledRule};
 
-/// What firing one direct candidate reads: its rule's id, name and hash, and its first
-/// host-defined action.
+/// What firing one direct candidate reads: its rule's id and name, the part of its first
+/// action's key that does not depend on the event, and that action.
 #[derive(Clone, Debug)]
 pub(crate) struct Fire {
     id: Name,
     name: Name,
+    /// The rule's hash.
     hash: u64,
+    /// The first action's [`action_part`].
+    part: u64,
     /// The rule's place in the rule set, to read its actions after the first.
     rule: u32,
     /// The rule's action count.
@@ -52,6 +55,7 @@ pub(crate) fn fires(kind: &KindRules, rules: &[CompiledRule]) -> Option<Vec<Fire
                 id: rule.id.clone(),
                 name: rule.name.clone(),
                 hash: rule.hash,
+                part: action_part(rule.hash, 0, ("", 0)),
                 rule: h.rule,
                 actions: rule.actions.len() as u32,
                 first: rule.actions.first().and_then(custom),
@@ -110,7 +114,10 @@ impl Fire {
     /// Action `i` of the candidate's rule, as the plan lists it.
     #[inline(always)]
     fn planned(&self, event: u64, i: usize, action: ResolvedAction) -> PlannedAction {
-        let key = action_key(event, self.hash, 0, ("", i));
-        planned((&self.id, &self.name), key, action, None)
+        let part = match i {
+            0 => self.part,
+            _ => action_part(self.hash, 0, ("", i)),
+        };
+        planned((&self.id, &self.name), key_of(event, part), action, None)
     }
 }

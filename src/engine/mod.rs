@@ -636,6 +636,11 @@ impl Engine {
             // The held state is dropped with the rest (no spare is taken out, to be
             // dropped on its own, when no evaluation needs it).
             Need::Nothing => plan.clear(),
+            // Writes no state either: no spare to take out.
+            Need::Direct(k, fires, first) => {
+                plan.clear();
+                self.direct(input, k, fires, first, plan)
+            }
             need => {
                 let spare = plan.state.take();
                 plan.clear();
