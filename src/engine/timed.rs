@@ -13,6 +13,7 @@ use crate::bytes::{same, word};
 use crate::condition::Node;
 use crate::duration::Duration;
 use crate::ruleset::{CompiledAction, CompiledRules, CompiledStep, CompiledTrigger};
+use crate::schedule::recurrence::LocalSecond;
 use crate::schedule::{local::Zone, relative, Recurrence, Ts};
 use crate::schema::{FieldId, Record, Schema};
 use crate::time_of_day::TimeOfDay;
@@ -39,6 +40,10 @@ pub(crate) struct Timing {
     pub since: bool,
     /// The rule set's time zone, which sequence steps count in.
     pub zone: Zone,
+    /// The fixed offset (from when, in seconds) of the zone the first schedule counts
+    /// in, when it keeps one: each call reads its local calendar once for the schedules
+    /// in that zone ([`Clock`]).
+    clock_zone: Option<(i64, i32)>,
 }
 
 /// A time-based rule: what its due times are computed from, copied out of the compiled
@@ -59,7 +64,11 @@ pub(crate) struct Timed {
 /// What a time-based rule's due times are computed from.
 #[derive(Clone, Debug)]
 enum Kind {
-    Schedule(Recurrence),
+    Schedule {
+        r: Recurrence,
+        /// Whether it counts in [`Timing::clock_zone`], and has no validity period.
+        plain: bool,
+    },
     Relative {
         field: FieldId,
         /// Seconds after the field's time (negative: before).
@@ -178,6 +187,7 @@ impl Timing {
             sequences: HashMap::new(),
             since: false,
             zone: Zone::from(rules.time_zone),
+            clock_zone: None,
         };
         let mut kinds: Vec<&str> = Vec::new();
         let mut fields = Vec::new();
@@ -191,13 +201,16 @@ impl Timing {
                     day_of_month,
                     at,
                     time_zone,
-                } => Kind::Schedule(Recurrence::new(
-                    *every,
-                    days,
-                    *day_of_month,
-                    at.to_naive(),
-                    zone(*time_zone),
-                )),
+                } => Kind::Schedule {
+                    r: Recurrence::new(
+                        *every,
+                        days,
+                        *day_of_month,
+                        at.to_naive(),
+                        zone(*time_zone),
+                    ),
+                    plain: false,
+                },
                 CompiledTrigger::Relative {
                     field,
                     offset,
@@ -306,6 +319,16 @@ impl Timing {
                     _,
                 ) => *p = place(*field).unwrap_or(0),
                 _ => {}
+            }
+        }
+        t.clock_zone = timed.iter().find_map(|one| match &one.kind {
+            Kind::Schedule { r, .. } => r.zone().fixed(),
+            _ => None,
+        });
+        for one in &mut timed {
+            let bounded = one.valid_from.is_some() || one.valid_until.is_some();
+            if let Kind::Schedule { r, plain } = &mut one.kind {
+                *plain = !bounded && t.clock_zone.is_some() && r.zone().fixed() == t.clock_zone;
             }
         }
         t.rules = timed;
@@ -456,6 +479,35 @@ pub(crate) struct Customer<'a> {
     pub record: &'a Record,
     pub state: &'a CustomerState,
     pub seen: &'a Seen,
+    pub clock: &'a Clock,
+}
+
+/// What the schedules of one call share, read once: the bound their due occurrences lie
+/// after (the latest tick; else just before when the engine first saw the customer, or
+/// `Look` when it has not) and its next second on the local calendar of
+/// [`Timing::clock_zone`], when the fast path holds there.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clock {
+    after: Result<Ts, When>,
+    local: Option<LocalSecond>,
+}
+
+impl Clock {
+    #[inline]
+    pub fn new(timing: &Timing, seen: &Seen) -> Clock {
+        let after = match seen.ticked {
+            Some(h) => Ok(h),
+            None => seen.since().map(Ts::just_before),
+        };
+        let local = match (after, timing.clock_zone) {
+            (Ok(a), Some(zone)) => a
+                .secs()
+                .checked_add(1)
+                .and_then(|s| LocalSecond::new(s, zone)),
+            _ => None,
+        };
+        Clock { after, local }
+    }
 }
 
 /// How many watched kinds and fields [`Seen`] holds; a rule set that watches more (rare)
@@ -605,7 +657,7 @@ fn warm(timing: &Timing, record: &Record, state: &CustomerState) {
 #[inline(always)]
 fn single(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
     match &t.kind {
-        Kind::Schedule(_) => None,
+        Kind::Schedule { .. } => None,
         Kind::Relative {
             field,
             offset,
@@ -679,7 +731,19 @@ fn bounds(t: &Timed, seen: &Seen) -> Result<(Ts, Ts), When> {
 /// none.
 #[inline(always)]
 pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
-    if let Kind::Schedule(r) = &t.kind {
+    if let Kind::Schedule { r, plain } = &t.kind {
+        if *plain {
+            // No validity period: after the call's bound, read once on the zone's
+            // calendar (up to the end of time, which every occurrence found is before).
+            let after = match c.clock.after {
+                Ok(a) => a,
+                Err(look) => return Some(look),
+            };
+            if let Some(found) = c.clock.local.as_ref().and_then(|l| r.first_from(l)) {
+                return found.map(|secs| When::At(Ts::new(secs, 0)));
+            }
+            return r.next_after(after).map(When::At);
+        }
         let (after, until) = match bounds(t, c.seen) {
             Ok(b) => b,
             Err(look) => return Some(look),
@@ -697,9 +761,23 @@ pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> 
 /// `now` (at or before it); `None` when nothing is due.
 #[inline(always)]
 pub(crate) fn due_by(timing: &Timing, t: &Timed, c: Customer<'_>, now: Ts) -> Option<Ts> {
-    match next(timing, t, c)? {
-        When::At(first) if first <= now => Some(first),
-        _ => None,
+    if let Kind::Schedule { .. } = &t.kind {
+        return match next(timing, t, c)? {
+            When::At(first) if first.secs() <= now.secs() && first <= now => Some(first),
+            _ => None,
+        };
+    }
+    // As `next`, the test against `now` first: most rules are not due, and most of those
+    // are due after it.
+    let When::At(d) = single(timing, t, c)? else {
+        return None;
+    };
+    if d.secs() > now.secs() || d > now {
+        return None;
+    }
+    match c.seen.ticked.is_some_and(|h| d <= h) || !valid(t, d) {
+        true => None,
+        false => Some(d),
     }
 }
 
@@ -757,7 +835,7 @@ impl TickTime {
 /// [`due_by`]): those after the latest tick and up to the tick's time, split by whether
 /// they are due within the maximum lateness. `None` when nothing is due.
 pub(crate) fn span(t: &Timed, seen: &Seen, first: Ts, at: &TickTime) -> Option<Span> {
-    if let Kind::Schedule(r) = &t.kind {
+    if let Kind::Schedule { r, .. } = &t.kind {
         let (after, until) = bounds(t, seen).ok()?;
         if !after.representable() {
             return None;

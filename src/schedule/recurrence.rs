@@ -22,7 +22,38 @@ pub(crate) struct Recurrence {
     /// Monthly: the day, 1–31.
     day_of_month: u32,
     at: NaiveTime,
+    /// `at` in seconds from midnight.
+    at_secs: i64,
+    /// `at_secs` less the zone's fixed offset (0 when it has none): an occurrence's Unix
+    /// second from its local day on the fast path.
+    at_utc: i64,
     zone: Zone,
+}
+
+/// A Unix second on the local calendar of a zone that keeps one offset: its local day
+/// (from 1970-01-01) and second of the day, read once for all the schedules of a call
+/// that count in the zone from that second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LocalSecond {
+    day: i64,
+    time: i64,
+}
+
+impl LocalSecond {
+    /// `threshold` (a Unix second) in a zone that keeps `offset` seconds from Unix time
+    /// `from` on; `None` where a schedule's fast path does not hold (the zone's offset
+    /// may differ within a month before), as in [`Recurrence::fast_secs`].
+    #[inline]
+    pub fn new(threshold: i64, (from, offset): (i64, i32)) -> Option<LocalSecond> {
+        if threshold.checked_sub(32 * DAY)? < from {
+            return None;
+        }
+        let local = u64::try_from(threshold.checked_add(i64::from(offset))?).ok()?;
+        Some(LocalSecond {
+            day: (local / DAY as u64) as i64,
+            time: (local % DAY as u64) as i64,
+        })
+    }
 }
 
 /// One occurrence: its local date (as days from 0001-01-01, day 1 of the common era) and
@@ -141,13 +172,21 @@ impl Recurrence {
         at: NaiveTime,
         zone: Zone,
     ) -> Recurrence {
+        let at_secs = i64::from(at.num_seconds_from_midnight());
         Recurrence {
             every,
             days: days.iter().fold(0, |m, d| m | bit(*d)),
             day_of_month: u32::from(day_of_month.unwrap_or(1).clamp(1, 31)),
             at,
+            at_secs,
+            at_utc: at_secs - zone.fixed().map_or(0, |(_, o)| i64::from(o)),
             zone,
         }
+    }
+
+    /// The zone the schedule counts in.
+    pub fn zone(&self) -> Zone {
+        self.zone
     }
 
     /// The monthly date of the schedule in a month.
@@ -238,10 +277,25 @@ impl Recurrence {
         if threshold.checked_sub(reach * DAY)? < from {
             return None;
         }
-        let at = i64::from(self.at.num_seconds_from_midnight());
         // Past `from`, which is after 1970: a positive local time.
         let local = u64::try_from(threshold + i64::from(offset)).ok()?;
         let (day, time) = ((local / DAY as u64) as i64, (local % DAY as u64) as i64);
+        let d = self.day_from(day, time, forward)?;
+        Some(d.map(|d| {
+            (
+                d + UNIX_EPOCH_DAYS,
+                d * DAY + self.at_secs - i64::from(offset),
+            )
+        }))
+    }
+
+    /// The day (from 1970-01-01) of the first occurrence at or after the local `time`
+    /// (second of the day) of `day` (`forward`), or of the last at or before it, in a zone
+    /// that keeps one offset over the span; `Some(None)` when the schedule never falls,
+    /// `None` to take the general path.
+    #[inline(always)]
+    fn day_from(&self, day: i64, time: i64, forward: bool) -> Option<Option<i64>> {
+        let at = self.at_secs;
         if self.every == Every::Month {
             if !(-CIVIL_REACH..=CIVIL_REACH).contains(&day) {
                 return None;
@@ -265,10 +319,7 @@ impl Recurrence {
                     start + i64::from(self.day_of_month.min(other)) - 1
                 }
             };
-            return Some(Some((
-                d + UNIX_EPOCH_DAYS,
-                d * DAY + at - i64::from(offset),
-            )));
+            return Some(Some(d));
         }
         let (mut d, step) = match (forward, time <= at, time >= at) {
             (true, true, _) => (day, 1),
@@ -292,10 +343,21 @@ impl Recurrence {
                 _ => i64::from(behind) - i64::from(weekday + 7),
             };
         }
-        Some(Some((
-            d + UNIX_EPOCH_DAYS,
-            d * DAY + at - i64::from(offset),
-        )))
+        Some(Some(d))
+    }
+
+    /// The first occurrence at or after the second `l` stands for, as a Unix second, as
+    /// [`Recurrence::next_after`] finds it; `Some(None)` when the schedule never falls,
+    /// `None` to take the general path. `l` is read in the schedule's zone.
+    #[inline(always)]
+    pub fn first_from(&self, l: &LocalSecond) -> Option<Option<i64>> {
+        if self.every == Every::Day {
+            // The common case, without the other kinds' tests.
+            let d = l.day + i64::from(l.time > self.at_secs);
+            return Some(Some(d * DAY + self.at_utc));
+        }
+        let d = self.day_from(l.day, l.time, true)?;
+        Some(d.map(|d| d * DAY + self.at_utc))
     }
 
     /// [`Recurrence::fast_secs`] as an occurrence.
@@ -753,6 +815,18 @@ mod tests {
                                 g.first_after(t).map(|(_, o)| Ts::of(o)),
                                 "{zone} {t}"
                             );
+                            // From the second after `t` read once on the zone's calendar.
+                            let local = Ts::of(t)
+                                .secs()
+                                .checked_add(1)
+                                .and_then(|s| LocalSecond::new(s, fast.fixed().unwrap()));
+                            if let Some(found) = local.and_then(|l| f.first_from(&l)) {
+                                assert_eq!(
+                                    found.map(|secs| Ts::new(secs, 0)),
+                                    f.next_after(Ts::of(t)),
+                                    "{zone} {t}"
+                                );
+                            }
                             // A single occurrence up to `until` is told without counting.
                             let Some(first) = f.next_after(Ts::of(t)) else {
                                 continue;
