@@ -79,6 +79,8 @@ enum Kind {
     Inactivity {
         /// The places of its event kinds in [`Timing::kinds`].
         kinds: Vec<usize>,
+        /// The same as bits (place `i`: bit `i`), when [`Seen`] holds every watched kind.
+        mask: Option<u8>,
         /// The place of its field in [`Timing::fields`].
         field: Option<usize>,
         secs: i64,
@@ -231,6 +233,7 @@ impl Timing {
                     fields.extend(*field);
                     Kind::Inactivity {
                         kinds: Vec::new(),
+                        mask: None,
                         field: None,
                         secs: duration.as_seconds(),
                     }
@@ -302,7 +305,9 @@ impl Timing {
             let place = |f: FieldId| t.fields.iter().position(|(g, _, _)| *g == f);
             match (&mut one.kind, &rules.rules[one.rule as usize].trigger) {
                 (
-                    Kind::Inactivity { kinds, field, .. },
+                    Kind::Inactivity {
+                        kinds, mask, field, ..
+                    },
                     CompiledTrigger::Inactivity {
                         events,
                         field: watched,
@@ -310,6 +315,11 @@ impl Timing {
                     },
                 ) => {
                     *kinds = events.iter().filter_map(|k| t.watched(k)).collect();
+                    *mask = (t.kinds.len() <= SMALL).then(|| {
+                        kinds
+                            .iter()
+                            .fold(0u8, |m, &k| m | u8::try_from(k).map_or(0, |k| 1 << (k & 7)))
+                    });
                     *field = watched.and_then(place);
                 }
                 (
@@ -675,45 +685,87 @@ fn single(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
             at,
             zone,
         } => relative::due(c.record.get(*field), *offset, *at, *zone).map(When::At),
-        Kind::Inactivity { kinds, field, secs } => {
-            let mut anchor = match c.seen.since() {
-                Ok(t) => t,
-                Err(look) => return Some(look),
-            };
+        Kind::Inactivity {
+            kinds,
+            mask,
+            field,
+            secs,
+        } => idle(timing, c, (kinds, *mask), *field, *secs),
+        Kind::Stage {
+            field,
+            place,
+            limits,
+        } => stage(timing, c, *field, *place, limits),
+    }
+}
+
+/// [`single`] of an inactivity rule: `secs` after the latest activity.
+#[inline(always)]
+fn idle(
+    timing: &Timing,
+    c: Customer<'_>,
+    (kinds, mask): (&[usize], Option<u8>),
+    field: Option<usize>,
+    secs: i64,
+) -> Option<When> {
+    let mut anchor = match c.seen.since() {
+        Ok(t) => t,
+        Err(look) => return Some(look),
+    };
+    match mask {
+        // Each kind's time held in `Seen`, found by its bit.
+        Some(mut bits) => {
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if let Some(Some(t)) = c.seen.kinds.get(k) {
+                    if t.secs() >= anchor.secs() && *t > anchor {
+                        anchor = *t;
+                    }
+                }
+            }
+        }
+        None => {
             for &k in kinds {
                 if let Some(t) = c.seen.kind(timing, c.state, k) {
                     anchor = anchor.max(t);
                 }
             }
-            if let Some(i) = *field {
-                match c.seen.mark(timing, c, i)? {
-                    (Some((at, value)), hash) if value == hash => anchor = anchor.max(at),
-                    (Some((at, _)), _) => return Some(When::Look(at)),
-                    (None, _) => return Some(When::Look(anchor)),
-                }
-            }
-            Some(When::At(anchor.plus(*secs)))
         }
-        Kind::Stage {
-            field,
-            place,
-            limits,
-        } => {
-            let stage = c.record.get(*field).as_text()?;
-            let (mark, hash) = c.seen.mark(timing, c, *place)?;
-            let limit = limits
-                .iter()
-                .find(|(h, s, _)| *h == hash && same(s, stage))?
-                .2;
-            match mark {
-                Some((at, value)) if value == hash => Some(When::At(at.plus(limit))),
-                Some((at, _)) => Some(When::Look(at)),
-                None => Some(match c.seen.since() {
-                    Ok(t) => When::Look(t),
-                    Err(look) => look,
-                }),
-            }
+    }
+    if let Some(i) = field {
+        match c.seen.mark(timing, c, i)? {
+            (Some((at, value)), hash) if value == hash => anchor = anchor.max(at),
+            (Some((at, _)), _) => return Some(When::Look(at)),
+            (None, _) => return Some(When::Look(anchor)),
         }
+    }
+    Some(When::At(anchor.plus(secs)))
+}
+
+/// [`single`] of a time-in-stage rule: the current stage's limit after the field took
+/// its value.
+#[inline(always)]
+fn stage(
+    timing: &Timing,
+    c: Customer<'_>,
+    field: FieldId,
+    place: usize,
+    limits: &[(u32, String, i64)],
+) -> Option<When> {
+    let stage = c.record.get(field).as_text()?;
+    let (mark, hash) = c.seen.mark(timing, c, place)?;
+    let limit = limits
+        .iter()
+        .find(|(h, s, _)| *h == hash && same(s, stage))?
+        .2;
+    match mark {
+        Some((at, value)) if value == hash => Some(When::At(at.plus(limit))),
+        Some((at, _)) => Some(When::Look(at)),
+        None => Some(match c.seen.since() {
+            Ok(t) => When::Look(t),
+            Err(look) => look,
+        }),
     }
 }
 
@@ -743,24 +795,7 @@ fn bounds(t: &Timed, seen: &Seen) -> Result<(Ts, Ts), When> {
 #[inline(always)]
 pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
     if let Kind::Schedule { r, plain } = &t.kind {
-        if *plain {
-            // No validity period: after the call's bound, read once on the zone's
-            // calendar (up to the end of time, which every occurrence found is before).
-            let after = match c.clock.after {
-                Ok(a) => a,
-                Err(look) => return Some(look),
-            };
-            if let Some(found) = c.clock.local.as_ref().and_then(|l| r.first_from(l)) {
-                return found.map(|secs| When::At(Ts::new(secs, 0)));
-            }
-            return r.next_after(after).map(When::At);
-        }
-        let (after, until) = match bounds(t, c.seen) {
-            Ok(b) => b,
-            Err(look) => return Some(look),
-        };
-        let o = r.next_after(after)?;
-        return (o <= until).then_some(When::At(o));
+        return scheduled(t, r, *plain, c);
     }
     match single(timing, t, c)? {
         When::At(d)
@@ -775,6 +810,29 @@ pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> 
     }
 }
 
+/// [`next`] of a schedule.
+#[inline(always)]
+fn scheduled(t: &Timed, r: &Recurrence, plain: bool, c: Customer<'_>) -> Option<When> {
+    if plain {
+        // No validity period: after the call's bound, read once on the zone's calendar
+        // (up to the end of time, which every occurrence found is before).
+        let after = match c.clock.after {
+            Ok(a) => a,
+            Err(look) => return Some(look),
+        };
+        if let Some(found) = c.clock.local.as_ref().and_then(|l| r.first_from(l)) {
+            return found.map(|secs| When::At(Ts::new(secs, 0)));
+        }
+        return r.next_after(after).map(When::At);
+    }
+    let (after, until) = match bounds(t, c.seen) {
+        Ok(b) => b,
+        Err(look) => return Some(look),
+    };
+    let o = r.next_after(after)?;
+    (o <= until).then_some(When::At(o))
+}
+
 /// The first due time of a time-based rule not yet handled ([`next`]), when it is due at
 /// `now` (at or before it); `None` when nothing is due.
 #[inline(always)]
@@ -785,9 +843,15 @@ pub(crate) fn due_by(timing: &Timing, t: &Timed, c: Customer<'_>, now: Ts) -> Op
             _ => None,
         };
     }
-    // As `next`, the test against `now` first: most rules are not due, and most of those
-    // are due after it.
-    let When::At(d) = single(timing, t, c)? else {
+    window(t, c, single(timing, t, c)?, now)
+}
+
+/// A relative, inactivity or time-in-stage rule's due time `w` when [`next`] gives it and
+/// it is due at `now`, tested against `now` first: most rules are not due, and most of
+/// those are due after it.
+#[inline(always)]
+fn window(t: &Timed, c: Customer<'_>, w: When, now: Ts) -> Option<Ts> {
+    let When::At(d) = w else {
         return None;
     };
     if d.secs() > now.secs() || d > now {
