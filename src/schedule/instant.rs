@@ -23,6 +23,30 @@ const fn year_starts() -> [u32; YEARS + 1] {
     out
 }
 
+/// The year (1970 to 2299, by [`YEAR_STARTS`]) of a day counted from 1970-01-01, the
+/// day's place in it (from 0) and whether the year is a leap year; `None` for other days.
+#[inline]
+pub(crate) fn year_day(day: i64) -> Option<(i64, u32, bool)> {
+    let day = u32::try_from(day).ok()?;
+    if day >= YEAR_STARTS[YEARS] {
+        return None;
+    }
+    // 400 years have 146,097 days: the estimate is the year or one either side of it.
+    let mut y = ((u64::from(day) * 400) / 146_097) as usize;
+    y = y.min(YEARS - 1);
+    if YEAR_STARTS.get(y + 1).is_some_and(|next| *next <= day) {
+        y += 1;
+    } else if YEAR_STARTS.get(y).is_some_and(|start| *start > day) {
+        y -= 1;
+    }
+    let (start, next) = (*YEAR_STARTS.get(y)?, *YEAR_STARTS.get(y + 1)?);
+    Some((
+        1970 + y as i64,
+        day.checked_sub(start)?,
+        next - start == 366,
+    ))
+}
+
 /// The date-time of an instant from 1970 to 2299, by [`YEAR_STARTS`]; `None` for others.
 #[inline]
 fn recent(secs: i64, nanos: u32) -> Option<DateTime<Utc>> {
@@ -227,6 +251,18 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn year_days_are_chronos() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for day in -2..=i64::from(YEAR_STARTS[YEARS]) + 2 {
+            let want = epoch
+                .checked_add_signed(chrono::TimeDelta::days(day))
+                .filter(|d| (1970..2300).contains(&d.year()))
+                .map(|d| (i64::from(d.year()), d.ordinal0(), d.leap_year()));
+            assert_eq!(year_day(day), want, "{day}");
         }
     }
 

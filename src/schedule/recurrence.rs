@@ -69,6 +69,12 @@ pub(crate) struct Count {
 
 /// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
 const UNIX_EPOCH_DAYS: i64 = 719_163;
+/// The place in its year (from 0) of each month's first day, and the year's length; in a
+/// common year, then in a leap year.
+const MONTH_STARTS: [[u16; 13]; 2] = [
+    [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365],
+    [0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335, 366],
+];
 const DAY: i64 = 86_400;
 /// Days either side of 1970-01-01 (about 260,000 years, inside chrono's range) within
 /// which the fast path computes monthly dates itself.
@@ -297,29 +303,10 @@ impl Recurrence {
     fn day_from(&self, day: i64, time: i64, forward: bool) -> Option<Option<i64>> {
         let at = self.at_secs;
         if self.every == Every::Month {
-            if !(-CIVIL_REACH..=CIVIL_REACH).contains(&day) {
-                return None;
+            if let Some(d) = self.month_day_by_table(day, time, forward) {
+                return Some(Some(d));
             }
-            // The schedule's day in the month of `day`, counted from the month's first
-            // day; else the one in the month after (before), counted from its first day.
-            let (year, month, dom) = civil::date_of(day);
-            let len = civil::month_len(year, month);
-            let first = day - i64::from(dom) + 1;
-            let here = first + i64::from(self.day_of_month.min(len)) - 1;
-            let d = match forward {
-                true if here > day || (here == day && time <= at) => here,
-                false if here < day || (here == day && time >= at) => here,
-                _ => {
-                    let (y, m) = civil::step(year, month, forward);
-                    let other = civil::month_len(y, m);
-                    let start = match forward {
-                        true => first + i64::from(len),
-                        false => first - i64::from(other),
-                    };
-                    start + i64::from(self.day_of_month.min(other)) - 1
-                }
-            };
-            return Some(Some(d));
+            return self.month_day_by_civil(day, time, forward).map(Some);
         }
         let (mut d, step) = match (forward, time <= at, time >= at) {
             (true, true, _) => (day, 1),
@@ -344,6 +331,80 @@ impl Recurrence {
             };
         }
         Some(Some(d))
+    }
+
+    /// [`Recurrence::day_from`] of a monthly schedule, its dates by civil arithmetic
+    /// (Hinnant's); `None` past [`CIVIL_REACH`].
+    #[inline(always)]
+    fn month_day_by_civil(&self, day: i64, time: i64, forward: bool) -> Option<i64> {
+        let at = self.at_secs;
+        if !(-CIVIL_REACH..=CIVIL_REACH).contains(&day) {
+            return None;
+        }
+        // The schedule's day in the month of `day`, counted from the month's first
+        // day; else the one in the month after (before), counted from its first day.
+        let (year, month, dom) = civil::date_of(day);
+        let len = civil::month_len(year, month);
+        let first = day - i64::from(dom) + 1;
+        let here = first + i64::from(self.day_of_month.min(len)) - 1;
+        let d = match forward {
+            true if here > day || (here == day && time <= at) => here,
+            false if here < day || (here == day && time >= at) => here,
+            _ => {
+                let (y, m) = civil::step(year, month, forward);
+                let other = civil::month_len(y, m);
+                let start = match forward {
+                    true => first + i64::from(len),
+                    false => first - i64::from(other),
+                };
+                start + i64::from(self.day_of_month.min(other)) - 1
+            }
+        };
+        Some(d)
+    }
+
+    /// [`Recurrence::day_from`] of a monthly schedule for a day from 1970 to 2299, its
+    /// date read from the table of year starts and one of month starts; `None` for other
+    /// days.
+    #[inline(always)]
+    fn month_day_by_table(&self, day: i64, time: i64, forward: bool) -> Option<i64> {
+        let (_, ord0, leap) = super::instant::year_day(day)?;
+        let starts = &MONTH_STARTS[usize::from(leap)];
+        // Months have 28 to 31 days: `ord0 / 32` is the month or the one before.
+        let mut m = (ord0 / 32) as usize;
+        while m < 11
+            && starts
+                .get(m + 1)
+                .is_some_and(|next| ord0 >= u32::from(*next))
+        {
+            m += 1;
+        }
+        let start = u32::from(*starts.get(m)?);
+        let len = u32::from(*starts.get(m + 1)?) - start;
+        let first = day - i64::from(ord0 - start);
+        let here = first + i64::from(self.day_of_month.min(len)) - 1;
+        let at = self.at_secs;
+        let d = match forward {
+            true if here > day || (here == day && time <= at) => here,
+            false if here < day || (here == day && time >= at) => here,
+            true => {
+                // The month after: January's 31 days after December.
+                let other = match m {
+                    11 => 31,
+                    _ => u32::from(*starts.get(m + 2)?) - u32::from(*starts.get(m + 1)?),
+                };
+                first + i64::from(len) + i64::from(self.day_of_month.min(other)) - 1
+            }
+            false => {
+                // The month before: December's 31 days before January.
+                let other = match m.checked_sub(1) {
+                    None => 31,
+                    Some(p) => start - u32::from(*starts.get(p)?),
+                };
+                first - i64::from(other) + i64::from(self.day_of_month.min(other)) - 1
+            }
+        };
+        Some(d)
     }
 
     /// The first occurrence at or after the second `l` stands for, as a Unix second, as
@@ -841,6 +902,31 @@ mod tests {
                             }
                         }
                         t += TimeDelta::minutes(97);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn monthly_days_by_table_are_the_civil_ones() {
+        let u = Zone::new(Tz::UTC);
+        for dom in [1, 29, 30, 31] {
+            let r = Recurrence::new(Every::Month, &[], Some(dom), at(9, 30), u);
+            for day in -3..330 * 366 {
+                for time in [0, 9 * 3600 + 1800, 86_399] {
+                    for forward in [true, false] {
+                        let table = r.month_day_by_table(day, time, forward);
+                        if (0..120_000).contains(&day) {
+                            assert!(table.is_some(), "{day}");
+                        }
+                        if let Some(t) = table {
+                            assert_eq!(
+                                Some(t),
+                                r.month_day_by_civil(day, time, forward),
+                                "{dom} {day} {time} {forward}"
+                            );
+                        }
                     }
                 }
             }
