@@ -55,6 +55,8 @@ pub(crate) struct Timed {
     enabled: bool,
     /// Whether the rule has a stop condition (and so may be stopped for a customer).
     stoppable: bool,
+    /// Enabled, without a stop condition: active for every customer.
+    plain: bool,
     /// The rule's validity period.
     valid_from: Option<Ts>,
     valid_until: Option<Ts>,
@@ -96,10 +98,11 @@ enum Kind {
 }
 
 impl Timed {
-    /// Whether the rule counts for the customer: enabled and not stopped.
+    /// Whether the rule counts for the customer: enabled and not stopped (one test for
+    /// the common rule, enabled without a stop condition).
     #[inline]
     pub fn active(&self, state: &CustomerState) -> bool {
-        self.enabled && !(self.stoppable && state.is_stopped(&self.id))
+        self.plain || (self.enabled && !(self.stoppable && state.is_stopped(&self.id)))
     }
 }
 
@@ -262,6 +265,7 @@ impl Timing {
                 id: rule.state_id.clone(),
                 enabled: rule.enabled,
                 stoppable: rule.stop_when.is_some(),
+                plain: rule.enabled && rule.stop_when.is_none(),
                 valid_from: rule.valid_from.map(Ts::of),
                 valid_until: rule.valid_until.map(Ts::of),
                 kind,
