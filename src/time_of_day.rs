@@ -38,6 +38,12 @@ impl TimeOfDay {
         u32::from(self.minutes % 60)
     }
 
+    /// Seconds from midnight (`hour * 3600 + minute * 60`).
+    #[inline]
+    pub(crate) fn seconds(self) -> u32 {
+        u32::from(self.minutes) * 60
+    }
+
     /// The same time as a `chrono::NaiveTime`.
     pub fn to_naive(self) -> NaiveTime {
         NaiveTime::from_hms_opt(self.hour(), self.minute(), 0).unwrap_or(NaiveTime::MIN)
@@ -98,7 +104,9 @@ mod tests {
     #[test]
     fn round_trips() {
         for text in ["00:00", "09:05", "23:59"] {
-            assert_eq!(text.parse::<TimeOfDay>().unwrap().to_string(), text);
+            let t = text.parse::<TimeOfDay>().unwrap();
+            assert_eq!(t.to_string(), text);
+            assert_eq!(t.seconds(), t.hour() * 3600 + t.minute() * 60);
         }
         for text in ["9:00", "24:00", "12:60", "12-00", "", "１２:００"] {
             assert!(text.parse::<TimeOfDay>().is_err(), "{text}");

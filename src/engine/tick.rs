@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 
 use super::explain::Outcome;
 use super::run::Run;
-use super::timed::{self, Customer, Seen, TickTime, When};
+use super::timed::{self, Clock, Customer, Seen, TickTime, When};
 use super::{Context, CustomerState, Engine, Input, NO_CONTEXT};
 use crate::condition::Event;
 use crate::duration::Duration;
@@ -114,10 +114,12 @@ fn find_due(
     at: Ts,
     due: &mut Due,
 ) {
+    let clock = Clock::new(timing, seen);
     let customer = Customer {
         record,
         state,
         seen,
+        clock: &clock,
     };
     for (i, t) in timing.rules.iter().enumerate() {
         if !t.active(state) {
@@ -515,10 +517,12 @@ impl Engine {
     pub fn next_due(&self, record: &Record, state: &CustomerState) -> Option<DateTime<Utc>> {
         let mut seen = Seen::EMPTY;
         seen.read(&self.timing, record, state);
+        let clock = Clock::new(&self.timing, &seen);
         let customer = Customer {
             record,
             state,
             seen: &seen,
+            clock: &clock,
         };
         let mut best: Option<Ts> = None;
         let mut earlier = |t: Ts| {

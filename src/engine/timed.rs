@@ -13,6 +13,7 @@ use crate::bytes::{same, word};
 use crate::condition::Node;
 use crate::duration::Duration;
 use crate::ruleset::{CompiledAction, CompiledRules, CompiledStep, CompiledTrigger};
+use crate::schedule::recurrence::LocalSecond;
 use crate::schedule::{local::Zone, relative, Recurrence, Ts};
 use crate::schema::{FieldId, Record, Schema};
 use crate::time_of_day::TimeOfDay;
@@ -39,6 +40,10 @@ pub(crate) struct Timing {
     pub since: bool,
     /// The rule set's time zone, which sequence steps count in.
     pub zone: Zone,
+    /// The fixed offset (from when, in seconds) of the zone the first schedule counts
+    /// in, when it keeps one: each call reads its local calendar once for the schedules
+    /// in that zone ([`Clock`]).
+    clock_zone: Option<(i64, i32)>,
 }
 
 /// A time-based rule: what its due times are computed from, copied out of the compiled
@@ -50,6 +55,8 @@ pub(crate) struct Timed {
     enabled: bool,
     /// Whether the rule has a stop condition (and so may be stopped for a customer).
     stoppable: bool,
+    /// Enabled, without a stop condition: active for every customer.
+    plain: bool,
     /// The rule's validity period.
     valid_from: Option<Ts>,
     valid_until: Option<Ts>,
@@ -59,7 +66,11 @@ pub(crate) struct Timed {
 /// What a time-based rule's due times are computed from.
 #[derive(Clone, Debug)]
 enum Kind {
-    Schedule(Recurrence),
+    Schedule {
+        r: Recurrence,
+        /// Whether it counts in [`Timing::clock_zone`], and has no validity period.
+        plain: bool,
+    },
     Relative {
         field: FieldId,
         /// Seconds after the field's time (negative: before).
@@ -70,6 +81,8 @@ enum Kind {
     Inactivity {
         /// The places of its event kinds in [`Timing::kinds`].
         kinds: Vec<usize>,
+        /// The same as bits (place `i`: bit `i`), when [`Seen`] holds every watched kind.
+        mask: Option<u8>,
         /// The place of its field in [`Timing::fields`].
         field: Option<usize>,
         secs: i64,
@@ -85,10 +98,11 @@ enum Kind {
 }
 
 impl Timed {
-    /// Whether the rule counts for the customer: enabled and not stopped.
+    /// Whether the rule counts for the customer: enabled and not stopped (one test for
+    /// the common rule, enabled without a stop condition).
     #[inline]
     pub fn active(&self, state: &CustomerState) -> bool {
-        self.enabled && !(self.stoppable && state.is_stopped(&self.id))
+        self.plain || (self.enabled && !(self.stoppable && state.is_stopped(&self.id)))
     }
 }
 
@@ -178,6 +192,7 @@ impl Timing {
             sequences: HashMap::new(),
             since: false,
             zone: Zone::from(rules.time_zone),
+            clock_zone: None,
         };
         let mut kinds: Vec<&str> = Vec::new();
         let mut fields = Vec::new();
@@ -191,13 +206,16 @@ impl Timing {
                     day_of_month,
                     at,
                     time_zone,
-                } => Kind::Schedule(Recurrence::new(
-                    *every,
-                    days,
-                    *day_of_month,
-                    at.to_naive(),
-                    zone(*time_zone),
-                )),
+                } => Kind::Schedule {
+                    r: Recurrence::new(
+                        *every,
+                        days,
+                        *day_of_month,
+                        at.to_naive(),
+                        zone(*time_zone),
+                    ),
+                    plain: false,
+                },
                 CompiledTrigger::Relative {
                     field,
                     offset,
@@ -218,6 +236,7 @@ impl Timing {
                     fields.extend(*field);
                     Kind::Inactivity {
                         kinds: Vec::new(),
+                        mask: None,
                         field: None,
                         secs: duration.as_seconds(),
                     }
@@ -246,6 +265,7 @@ impl Timing {
                 id: rule.state_id.clone(),
                 enabled: rule.enabled,
                 stoppable: rule.stop_when.is_some(),
+                plain: rule.enabled && rule.stop_when.is_none(),
                 valid_from: rule.valid_from.map(Ts::of),
                 valid_until: rule.valid_until.map(Ts::of),
                 kind,
@@ -289,7 +309,9 @@ impl Timing {
             let place = |f: FieldId| t.fields.iter().position(|(g, _, _)| *g == f);
             match (&mut one.kind, &rules.rules[one.rule as usize].trigger) {
                 (
-                    Kind::Inactivity { kinds, field, .. },
+                    Kind::Inactivity {
+                        kinds, mask, field, ..
+                    },
                     CompiledTrigger::Inactivity {
                         events,
                         field: watched,
@@ -297,6 +319,11 @@ impl Timing {
                     },
                 ) => {
                     *kinds = events.iter().filter_map(|k| t.watched(k)).collect();
+                    *mask = (t.kinds.len() <= SMALL).then(|| {
+                        kinds
+                            .iter()
+                            .fold(0u8, |m, &k| m | u8::try_from(k).map_or(0, |k| 1 << (k & 7)))
+                    });
                     *field = watched.and_then(place);
                 }
                 (
@@ -306,6 +333,16 @@ impl Timing {
                     _,
                 ) => *p = place(*field).unwrap_or(0),
                 _ => {}
+            }
+        }
+        t.clock_zone = timed.iter().find_map(|one| match &one.kind {
+            Kind::Schedule { r, .. } => r.zone().fixed(),
+            _ => None,
+        });
+        for one in &mut timed {
+            let bounded = one.valid_from.is_some() || one.valid_until.is_some();
+            if let Kind::Schedule { r, plain } = &mut one.kind {
+                *plain = !bounded && t.clock_zone.is_some() && r.zone().fixed() == t.clock_zone;
             }
         }
         t.rules = timed;
@@ -413,16 +450,23 @@ pub(crate) fn value_hash(v: &Value) -> u32 {
         },
         Value::Bool(b) => words(4, &[u8::from(*b)]),
         Value::Date(d) => words(5, &chrono::Datelike::num_days_from_ce(d).to_le_bytes()),
-        Value::DateTime(t) => {
-            let mut b = [0u8; 12];
-            b[..8].copy_from_slice(&t.timestamp().to_le_bytes());
-            b[8..].copy_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
-            words(6, &b)
-        }
+        Value::DateTime(t) => return date_time_hash(*t),
         Value::List(items) => items
             .iter()
             .fold(words(7, &[]), |h, i| hash::mix(h ^ words(1, i.as_bytes()))),
     };
+    let h = hash::mix(h);
+    (h ^ (h >> 32)) as u32
+}
+
+/// [`value_hash`] of a date-time: [`words`] of its Unix seconds then nanoseconds
+/// (little-endian, 12 bytes: one whole word, then four), without the general loop.
+#[inline(always)]
+fn date_time_hash(t: DateTime<Utc>) -> u32 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let h = K ^ (6u64 << 56) ^ 12;
+    let h = (h ^ t.timestamp() as u64).wrapping_mul(K).rotate_left(29);
+    let h = (h ^ u64::from(t.timestamp_subsec_nanos())).wrapping_mul(K);
     let h = hash::mix(h);
     (h ^ (h >> 32)) as u32
 }
@@ -435,7 +479,11 @@ pub(crate) fn field_hash(record: &Record, field: FieldId) -> u32 {
     const K: u64 = 0x9e37_79b9_7f4a_7c15;
     let key = record.key(field);
     let Some(n) = key.short_len() else {
-        return value_hash(record.get(field));
+        return match record.get(field) {
+            // Watched date-times (a last follow-up time) are common: hashed in line.
+            Value::DateTime(t) => date_time_hash(*t),
+            v => value_hash(v),
+        };
     };
     // `words(1, text)`: one whole word for 8 bytes or more, then the rest.
     let mut h = K ^ (1u64 << 56) ^ n;
@@ -456,6 +504,35 @@ pub(crate) struct Customer<'a> {
     pub record: &'a Record,
     pub state: &'a CustomerState,
     pub seen: &'a Seen,
+    pub clock: &'a Clock,
+}
+
+/// What the schedules of one call share, read once: the bound their due occurrences lie
+/// after (the latest tick; else just before when the engine first saw the customer, or
+/// `Look` when it has not) and its next second on the local calendar of
+/// [`Timing::clock_zone`], when the fast path holds there.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Clock {
+    after: Result<Ts, When>,
+    local: Option<LocalSecond>,
+}
+
+impl Clock {
+    #[inline]
+    pub fn new(timing: &Timing, seen: &Seen) -> Clock {
+        let after = match seen.ticked {
+            Some(h) => Ok(h),
+            None => seen.since().map(Ts::just_before),
+        };
+        let local = match (after, timing.clock_zone) {
+            (Ok(a), Some(zone)) => a
+                .secs()
+                .checked_add(1)
+                .and_then(|s| LocalSecond::new(s, zone)),
+            _ => None,
+        };
+        Clock { after, local }
+    }
 }
 
 /// How many watched kinds and fields [`Seen`] holds; a rule set that watches more (rare)
@@ -605,52 +682,94 @@ fn warm(timing: &Timing, record: &Record, state: &CustomerState) {
 #[inline(always)]
 fn single(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
     match &t.kind {
-        Kind::Schedule(_) => None,
+        Kind::Schedule { .. } => None,
         Kind::Relative {
             field,
             offset,
             at,
             zone,
         } => relative::due(c.record.get(*field), *offset, *at, *zone).map(When::At),
-        Kind::Inactivity { kinds, field, secs } => {
-            let mut anchor = match c.seen.since() {
-                Ok(t) => t,
-                Err(look) => return Some(look),
-            };
+        Kind::Inactivity {
+            kinds,
+            mask,
+            field,
+            secs,
+        } => idle(timing, c, (kinds, *mask), *field, *secs),
+        Kind::Stage {
+            field,
+            place,
+            limits,
+        } => stage(timing, c, *field, *place, limits),
+    }
+}
+
+/// [`single`] of an inactivity rule: `secs` after the latest activity.
+#[inline(always)]
+fn idle(
+    timing: &Timing,
+    c: Customer<'_>,
+    (kinds, mask): (&[usize], Option<u8>),
+    field: Option<usize>,
+    secs: i64,
+) -> Option<When> {
+    let mut anchor = match c.seen.since() {
+        Ok(t) => t,
+        Err(look) => return Some(look),
+    };
+    match mask {
+        // Each kind's time held in `Seen`, found by its bit.
+        Some(mut bits) => {
+            while bits != 0 {
+                let k = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                if let Some(Some(t)) = c.seen.kinds.get(k) {
+                    if t.secs() >= anchor.secs() && *t > anchor {
+                        anchor = *t;
+                    }
+                }
+            }
+        }
+        None => {
             for &k in kinds {
                 if let Some(t) = c.seen.kind(timing, c.state, k) {
                     anchor = anchor.max(t);
                 }
             }
-            if let Some(i) = *field {
-                match c.seen.mark(timing, c, i)? {
-                    (Some((at, value)), hash) if value == hash => anchor = anchor.max(at),
-                    (Some((at, _)), _) => return Some(When::Look(at)),
-                    (None, _) => return Some(When::Look(anchor)),
-                }
-            }
-            Some(When::At(anchor.plus(*secs)))
         }
-        Kind::Stage {
-            field,
-            place,
-            limits,
-        } => {
-            let stage = c.record.get(*field).as_text()?;
-            let (mark, hash) = c.seen.mark(timing, c, *place)?;
-            let limit = limits
-                .iter()
-                .find(|(h, s, _)| *h == hash && same(s, stage))?
-                .2;
-            match mark {
-                Some((at, value)) if value == hash => Some(When::At(at.plus(limit))),
-                Some((at, _)) => Some(When::Look(at)),
-                None => Some(match c.seen.since() {
-                    Ok(t) => When::Look(t),
-                    Err(look) => look,
-                }),
-            }
+    }
+    if let Some(i) = field {
+        match c.seen.mark(timing, c, i)? {
+            (Some((at, value)), hash) if value == hash => anchor = anchor.max(at),
+            (Some((at, _)), _) => return Some(When::Look(at)),
+            (None, _) => return Some(When::Look(anchor)),
         }
+    }
+    Some(When::At(anchor.plus(secs)))
+}
+
+/// [`single`] of a time-in-stage rule: the current stage's limit after the field took
+/// its value.
+#[inline(always)]
+fn stage(
+    timing: &Timing,
+    c: Customer<'_>,
+    field: FieldId,
+    place: usize,
+    limits: &[(u32, String, i64)],
+) -> Option<When> {
+    let stage = c.record.get(field).as_text()?;
+    let (mark, hash) = c.seen.mark(timing, c, place)?;
+    let limit = limits
+        .iter()
+        .find(|(h, s, _)| *h == hash && same(s, stage))?
+        .2;
+    match mark {
+        Some((at, value)) if value == hash => Some(When::At(at.plus(limit))),
+        Some((at, _)) => Some(When::Look(at)),
+        None => Some(match c.seen.since() {
+            Ok(t) => When::Look(t),
+            Err(look) => look,
+        }),
     }
 }
 
@@ -679,27 +798,77 @@ fn bounds(t: &Timed, seen: &Seen) -> Result<(Ts, Ts), When> {
 /// none.
 #[inline(always)]
 pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> {
-    if let Kind::Schedule(r) = &t.kind {
-        let (after, until) = match bounds(t, c.seen) {
-            Ok(b) => b,
-            Err(look) => return Some(look),
-        };
-        let o = r.next_after(after)?;
-        return (o <= until).then_some(When::At(o));
+    if let Kind::Schedule { r, plain } = &t.kind {
+        return scheduled(t, r, *plain, c);
     }
     match single(timing, t, c)? {
-        When::At(d) if c.seen.ticked.is_some_and(|h| d <= h) || !valid(t, d) => None,
+        When::At(d)
+            if c.seen
+                .ticked
+                .is_some_and(|h| d.secs() <= h.secs() && d <= h) =>
+        {
+            None
+        }
+        When::At(d) if !valid(t, d) => None,
         w => Some(w),
     }
+}
+
+/// [`next`] of a schedule.
+#[inline(always)]
+fn scheduled(t: &Timed, r: &Recurrence, plain: bool, c: Customer<'_>) -> Option<When> {
+    if plain {
+        // No validity period: after the call's bound, read once on the zone's calendar
+        // (up to the end of time, which every occurrence found is before).
+        let after = match c.clock.after {
+            Ok(a) => a,
+            Err(look) => return Some(look),
+        };
+        if let Some(found) = c.clock.local.as_ref().and_then(|l| r.first_from(l)) {
+            return found.map(|secs| When::At(Ts::new(secs, 0)));
+        }
+        return r.next_after(after).map(When::At);
+    }
+    let (after, until) = match bounds(t, c.seen) {
+        Ok(b) => b,
+        Err(look) => return Some(look),
+    };
+    let o = r.next_after(after)?;
+    (o <= until).then_some(When::At(o))
 }
 
 /// The first due time of a time-based rule not yet handled ([`next`]), when it is due at
 /// `now` (at or before it); `None` when nothing is due.
 #[inline(always)]
 pub(crate) fn due_by(timing: &Timing, t: &Timed, c: Customer<'_>, now: Ts) -> Option<Ts> {
-    match next(timing, t, c)? {
-        When::At(first) if first <= now => Some(first),
-        _ => None,
+    if let Kind::Schedule { .. } = &t.kind {
+        return match next(timing, t, c)? {
+            When::At(first) if first.secs() <= now.secs() && first <= now => Some(first),
+            _ => None,
+        };
+    }
+    window(t, c, single(timing, t, c)?, now)
+}
+
+/// A relative, inactivity or time-in-stage rule's due time `w` when [`next`] gives it and
+/// it is due at `now`, tested against `now` first: most rules are not due, and most of
+/// those are due after it.
+#[inline(always)]
+fn window(t: &Timed, c: Customer<'_>, w: When, now: Ts) -> Option<Ts> {
+    let When::At(d) = w else {
+        return None;
+    };
+    if d.secs() > now.secs() || d > now {
+        return None;
+    }
+    match c
+        .seen
+        .ticked
+        .is_some_and(|h| d.secs() <= h.secs() && d <= h)
+        || !valid(t, d)
+    {
+        true => None,
+        false => Some(d),
     }
 }
 
@@ -757,7 +926,7 @@ impl TickTime {
 /// [`due_by`]): those after the latest tick and up to the tick's time, split by whether
 /// they are due within the maximum lateness. `None` when nothing is due.
 pub(crate) fn span(t: &Timed, seen: &Seen, first: Ts, at: &TickTime) -> Option<Span> {
-    if let Kind::Schedule(r) = &t.kind {
+    if let Kind::Schedule { r, .. } = &t.kind {
         let (after, until) = bounds(t, seen).ok()?;
         if !after.representable() {
             return None;
@@ -853,15 +1022,19 @@ mod tests {
         ) {
             let schema = crate::Schema::from_json(
                 r#"{"fields": [{"name": "阶段", "type": "text"}, {"name": "数", "type": "number"},
-                  {"name": "日", "type": "date"}, {"name": "标签", "type": "tags"}]}"#,
+                  {"name": "日", "type": "date"}, {"name": "标签", "type": "tags"},
+                  {"name": "时", "type": "date_time"}]}"#,
             )
             .unwrap();
             let record = schema
                 .record_from_json(&serde_json::json!({
                     "阶段": text, "数": number, "日": "2024-05-20", "标签": [text.clone(), "VIP"],
+                    "时": DateTime::from_timestamp(number >> 30, (number & 0x3fff_ffff) as u32 % 1_000_000_000)
+                        .unwrap_or(DateTime::UNIX_EPOCH)
+                        .to_rfc3339(),
                 }))
                 .unwrap();
-            for f in ["阶段", "数", "日", "标签"] {
+            for f in ["阶段", "数", "日", "标签", "时"] {
                 let id = schema.field_id(f).unwrap();
                 proptest::prop_assert_eq!(field_hash(&record, id), value_hash(record.get(id)), "{}", f);
             }
@@ -873,6 +1046,23 @@ mod tests {
             let empty = crate::schema::Record::new(&schema);
             let id = schema.field_id("阶段").unwrap();
             proptest::prop_assert_eq!(field_hash(&empty, id), value_hash(&Value::Absent));
+        }
+    }
+
+    proptest::proptest! {
+        /// A date-time's hash is that of its 12 bytes (Unix seconds, then nanoseconds,
+        /// little-endian) by [`words`], as first written.
+        #[test]
+        fn date_time_hashes_are_the_words_of_their_bytes(
+            secs in DateTime::<Utc>::MIN_UTC.timestamp()..=DateTime::<Utc>::MAX_UTC.timestamp(),
+            nanos in proptest::prop_oneof![proptest::strategy::Just(0u32), 0u32..1_000_000_000],
+        ) {
+            let t = DateTime::from_timestamp(secs, nanos).unwrap();
+            let mut b = [0u8; 12];
+            b[..8].copy_from_slice(&t.timestamp().to_le_bytes());
+            b[8..].copy_from_slice(&t.timestamp_subsec_nanos().to_le_bytes());
+            let h = hash::mix(words(6, &b));
+            proptest::prop_assert_eq!(value_hash(&Value::DateTime(t)), (h ^ (h >> 32)) as u32);
         }
     }
 

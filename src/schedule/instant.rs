@@ -1,7 +1,7 @@
 //! Instants as whole seconds and nanoseconds since 1970: compared and shifted without
 //! calendar arithmetic, for computations that run for every rule of every customer.
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
 
 /// How many years [`YEAR_STARTS`] holds: 1970 to 2299.
 const YEARS: usize = 330;
@@ -21,6 +21,30 @@ const fn year_starts() -> [u32; YEARS + 1] {
         i += 1;
     }
     out
+}
+
+/// The year (1970 to 2299, by [`YEAR_STARTS`]) of a day counted from 1970-01-01, the
+/// day's place in it (from 0) and whether the year is a leap year; `None` for other days.
+#[inline]
+pub(crate) fn year_day(day: i64) -> Option<(i64, u32, bool)> {
+    let day = u32::try_from(day).ok()?;
+    if day >= YEAR_STARTS[YEARS] {
+        return None;
+    }
+    // 400 years have 146,097 days: the estimate is the year or one either side of it.
+    let mut y = ((u64::from(day) * 400) / 146_097) as usize;
+    y = y.min(YEARS - 1);
+    if YEAR_STARTS.get(y + 1).is_some_and(|next| *next <= day) {
+        y += 1;
+    } else if YEAR_STARTS.get(y).is_some_and(|start| *start > day) {
+        y -= 1;
+    }
+    let (start, next) = (*YEAR_STARTS.get(y)?, *YEAR_STARTS.get(y + 1)?);
+    Some((
+        1970 + y as i64,
+        day.checked_sub(start)?,
+        next - start == 366,
+    ))
 }
 
 /// The date-time of an instant from 1970 to 2299, by [`YEAR_STARTS`]; `None` for others.
@@ -44,6 +68,21 @@ fn recent(secs: i64, nanos: u32) -> Option<DateTime<Utc>> {
     let date = NaiveDate::from_yo_opt(1970 + y as i32, ordinal)?;
     let time = NaiveTime::from_num_seconds_from_midnight_opt(second, nanos)?;
     Some(date.and_time(time).and_utc())
+}
+
+/// The days from 1970-01-01 to a date (negative before), by [`YEAR_STARTS`] for the
+/// years it holds (without the 400-year cycles chrono's count reads), as chrono counts
+/// them for the others.
+#[inline]
+pub(crate) fn days_from_epoch(d: NaiveDate) -> i64 {
+    let ordinal0 = i64::from(d.ordinal0());
+    match usize::try_from(d.year() - 1970)
+        .ok()
+        .and_then(|y| YEAR_STARTS.get(y).filter(|_| y < YEARS))
+    {
+        Some(start) => i64::from(*start) + ordinal0,
+        None => i64::from(d.num_days_from_ce()) - 719_163,
+    }
 }
 
 /// An instant: Unix seconds, then nanoseconds (0–999,999,999). Orders as time does; the
@@ -70,9 +109,13 @@ impl Ts {
         }
     }
 
+    /// The instant of a date-time (its Unix time, by [`YEAR_STARTS`] from 1970 to 2299).
     #[inline]
     pub fn of(t: DateTime<Utc>) -> Ts {
-        Ts::new(t.timestamp(), t.timestamp_subsec_nanos())
+        let utc = t.naive_utc();
+        let secs = days_from_epoch(utc.date()) * 86_400
+            + i64::from(utc.time().num_seconds_from_midnight());
+        Ts::new(secs, t.timestamp_subsec_nanos())
     }
 
     pub fn secs(self) -> i64 {
@@ -211,7 +254,48 @@ mod tests {
         }
     }
 
+    #[test]
+    fn year_days_are_chronos() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for day in -2..=i64::from(YEAR_STARTS[YEARS]) + 2 {
+            let want = epoch
+                .checked_add_signed(chrono::TimeDelta::days(day))
+                .filter(|d| (1970..2300).contains(&d.year()))
+                .map(|d| (i64::from(d.year()), d.ordinal0(), d.leap_year()));
+            assert_eq!(year_day(day), want, "{day}");
+        }
+    }
+
     proptest::proptest! {
+        /// [`Ts::of`] is chrono's Unix time, and [`days_from_epoch`] its day count, over
+        /// chrono's range and the table's years (leap seconds included).
+        #[test]
+        fn instants_of_date_times_are_chronos(
+            secs in proptest::prop_oneof![
+                Ts::MIN.secs()..=Ts::MAX.secs(),
+                -100_000i64..10_500_000_000,
+            ],
+            nanos in proptest::prop_oneof![0u32..1_000_000_000, 1_000_000_000u32..2_000_000_000],
+        ) {
+            let Some(t) = DateTime::from_timestamp(secs, nanos % 1_000_000_000) else {
+                return Ok(());
+            };
+            // A leap second: chrono's nanoseconds past 999,999,999 on a day's last second.
+            let t = match nanos >= 1_000_000_000 && secs.rem_euclid(86_400) == 86_399 {
+                true => t
+                    .date_naive()
+                    .and_time(NaiveTime::from_hms_nano_opt(23, 59, 59, nanos).unwrap())
+                    .and_utc(),
+                false => t,
+            };
+            proptest::prop_assert_eq!(Ts::of(t), Ts::new(t.timestamp(), t.timestamp_subsec_nanos()));
+            let d = t.date_naive();
+            proptest::prop_assert_eq!(
+                days_from_epoch(d),
+                i64::from(d.num_days_from_ce()) - 719_163
+            );
+        }
+
         /// [`Ts::to_date_time`] is chrono's `from_timestamp`, over and past chrono's range.
         #[test]
         fn date_times_are_chronos(

@@ -22,7 +22,38 @@ pub(crate) struct Recurrence {
     /// Monthly: the day, 1–31.
     day_of_month: u32,
     at: NaiveTime,
+    /// `at` in seconds from midnight.
+    at_secs: i64,
+    /// `at_secs` less the zone's fixed offset (0 when it has none): an occurrence's Unix
+    /// second from its local day on the fast path.
+    at_utc: i64,
     zone: Zone,
+}
+
+/// A Unix second on the local calendar of a zone that keeps one offset: its local day
+/// (from 1970-01-01) and second of the day, read once for all the schedules of a call
+/// that count in the zone from that second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LocalSecond {
+    day: i64,
+    time: i64,
+}
+
+impl LocalSecond {
+    /// `threshold` (a Unix second) in a zone that keeps `offset` seconds from Unix time
+    /// `from` on; `None` where a schedule's fast path does not hold (the zone's offset
+    /// may differ within a month before), as in [`Recurrence::fast_secs`].
+    #[inline]
+    pub fn new(threshold: i64, (from, offset): (i64, i32)) -> Option<LocalSecond> {
+        if threshold.checked_sub(32 * DAY)? < from {
+            return None;
+        }
+        let local = u64::try_from(threshold.checked_add(i64::from(offset))?).ok()?;
+        Some(LocalSecond {
+            day: (local / DAY as u64) as i64,
+            time: (local % DAY as u64) as i64,
+        })
+    }
 }
 
 /// One occurrence: its local date (as days from 0001-01-01, day 1 of the common era) and
@@ -38,6 +69,12 @@ pub(crate) struct Count {
 
 /// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
 const UNIX_EPOCH_DAYS: i64 = 719_163;
+/// The place in its year (from 0) of each month's first day, and the year's length; in a
+/// common year, then in a leap year.
+const MONTH_STARTS: [[u16; 13]; 2] = [
+    [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365],
+    [0, 31, 60, 91, 121, 152, 182, 213, 244, 274, 305, 335, 366],
+];
 const DAY: i64 = 86_400;
 /// Days either side of 1970-01-01 (about 260,000 years, inside chrono's range) within
 /// which the fast path computes monthly dates itself.
@@ -141,13 +178,21 @@ impl Recurrence {
         at: NaiveTime,
         zone: Zone,
     ) -> Recurrence {
+        let at_secs = i64::from(at.num_seconds_from_midnight());
         Recurrence {
             every,
             days: days.iter().fold(0, |m, d| m | bit(*d)),
             day_of_month: u32::from(day_of_month.unwrap_or(1).clamp(1, 31)),
             at,
+            at_secs,
+            at_utc: at_secs - zone.fixed().map_or(0, |(_, o)| i64::from(o)),
             zone,
         }
+    }
+
+    /// The zone the schedule counts in.
+    pub fn zone(&self) -> Zone {
+        self.zone
     }
 
     /// The monthly date of the schedule in a month.
@@ -238,37 +283,30 @@ impl Recurrence {
         if threshold.checked_sub(reach * DAY)? < from {
             return None;
         }
-        let at = i64::from(self.at.num_seconds_from_midnight());
         // Past `from`, which is after 1970: a positive local time.
         let local = u64::try_from(threshold + i64::from(offset)).ok()?;
         let (day, time) = ((local / DAY as u64) as i64, (local % DAY as u64) as i64);
-        if self.every == Every::Month {
-            if !(-CIVIL_REACH..=CIVIL_REACH).contains(&day) {
-                return None;
-            }
-            // The schedule's day in the month of `day`, counted from the month's first
-            // day; else the one in the month after (before), counted from its first day.
-            let (year, month, dom) = civil::date_of(day);
-            let len = civil::month_len(year, month);
-            let first = day - i64::from(dom) + 1;
-            let here = first + i64::from(self.day_of_month.min(len)) - 1;
-            let d = match forward {
-                true if here > day || (here == day && time <= at) => here,
-                false if here < day || (here == day && time >= at) => here,
-                _ => {
-                    let (y, m) = civil::step(year, month, forward);
-                    let other = civil::month_len(y, m);
-                    let start = match forward {
-                        true => first + i64::from(len),
-                        false => first - i64::from(other),
-                    };
-                    start + i64::from(self.day_of_month.min(other)) - 1
-                }
-            };
-            return Some(Some((
+        let d = self.day_from(day, time, forward)?;
+        Some(d.map(|d| {
+            (
                 d + UNIX_EPOCH_DAYS,
-                d * DAY + at - i64::from(offset),
-            )));
+                d * DAY + self.at_secs - i64::from(offset),
+            )
+        }))
+    }
+
+    /// The day (from 1970-01-01) of the first occurrence at or after the local `time`
+    /// (second of the day) of `day` (`forward`), or of the last at or before it, in a zone
+    /// that keeps one offset over the span; `Some(None)` when the schedule never falls,
+    /// `None` to take the general path.
+    #[inline(always)]
+    fn day_from(&self, day: i64, time: i64, forward: bool) -> Option<Option<i64>> {
+        let at = self.at_secs;
+        if self.every == Every::Month {
+            if let Some(d) = self.month_day_by_table(day, time, forward) {
+                return Some(Some(d));
+            }
+            return self.month_day_by_civil(day, time, forward).map(Some);
         }
         let (mut d, step) = match (forward, time <= at, time >= at) {
             (true, true, _) => (day, 1),
@@ -292,10 +330,95 @@ impl Recurrence {
                 _ => i64::from(behind) - i64::from(weekday + 7),
             };
         }
-        Some(Some((
-            d + UNIX_EPOCH_DAYS,
-            d * DAY + at - i64::from(offset),
-        )))
+        Some(Some(d))
+    }
+
+    /// [`Recurrence::day_from`] of a monthly schedule, its dates by civil arithmetic
+    /// (Hinnant's); `None` past [`CIVIL_REACH`].
+    #[inline(always)]
+    fn month_day_by_civil(&self, day: i64, time: i64, forward: bool) -> Option<i64> {
+        let at = self.at_secs;
+        if !(-CIVIL_REACH..=CIVIL_REACH).contains(&day) {
+            return None;
+        }
+        // The schedule's day in the month of `day`, counted from the month's first
+        // day; else the one in the month after (before), counted from its first day.
+        let (year, month, dom) = civil::date_of(day);
+        let len = civil::month_len(year, month);
+        let first = day - i64::from(dom) + 1;
+        let here = first + i64::from(self.day_of_month.min(len)) - 1;
+        let d = match forward {
+            true if here > day || (here == day && time <= at) => here,
+            false if here < day || (here == day && time >= at) => here,
+            _ => {
+                let (y, m) = civil::step(year, month, forward);
+                let other = civil::month_len(y, m);
+                let start = match forward {
+                    true => first + i64::from(len),
+                    false => first - i64::from(other),
+                };
+                start + i64::from(self.day_of_month.min(other)) - 1
+            }
+        };
+        Some(d)
+    }
+
+    /// [`Recurrence::day_from`] of a monthly schedule for a day from 1970 to 2299, its
+    /// date read from the table of year starts and one of month starts; `None` for other
+    /// days.
+    #[inline(always)]
+    fn month_day_by_table(&self, day: i64, time: i64, forward: bool) -> Option<i64> {
+        let (_, ord0, leap) = super::instant::year_day(day)?;
+        let starts = &MONTH_STARTS[usize::from(leap)];
+        // Months have 28 to 31 days: `ord0 / 32` is the month or the one before.
+        let mut m = (ord0 / 32) as usize;
+        while m < 11
+            && starts
+                .get(m + 1)
+                .is_some_and(|next| ord0 >= u32::from(*next))
+        {
+            m += 1;
+        }
+        let start = u32::from(*starts.get(m)?);
+        let len = u32::from(*starts.get(m + 1)?) - start;
+        let first = day - i64::from(ord0 - start);
+        let here = first + i64::from(self.day_of_month.min(len)) - 1;
+        let at = self.at_secs;
+        let d = match forward {
+            true if here > day || (here == day && time <= at) => here,
+            false if here < day || (here == day && time >= at) => here,
+            true => {
+                // The month after: January's 31 days after December.
+                let other = match m {
+                    11 => 31,
+                    _ => u32::from(*starts.get(m + 2)?) - u32::from(*starts.get(m + 1)?),
+                };
+                first + i64::from(len) + i64::from(self.day_of_month.min(other)) - 1
+            }
+            false => {
+                // The month before: December's 31 days before January.
+                let other = match m.checked_sub(1) {
+                    None => 31,
+                    Some(p) => start - u32::from(*starts.get(p)?),
+                };
+                first - i64::from(other) + i64::from(self.day_of_month.min(other)) - 1
+            }
+        };
+        Some(d)
+    }
+
+    /// The first occurrence at or after the second `l` stands for, as a Unix second, as
+    /// [`Recurrence::next_after`] finds it; `Some(None)` when the schedule never falls,
+    /// `None` to take the general path. `l` is read in the schedule's zone.
+    #[inline(always)]
+    pub fn first_from(&self, l: &LocalSecond) -> Option<Option<i64>> {
+        if self.every == Every::Day {
+            // The common case, without the other kinds' tests.
+            let d = l.day + i64::from(l.time > self.at_secs);
+            return Some(Some(d * DAY + self.at_utc));
+        }
+        let d = self.day_from(l.day, l.time, true)?;
+        Some(d.map(|d| d * DAY + self.at_utc))
     }
 
     /// [`Recurrence::fast_secs`] as an occurrence.
@@ -753,6 +876,18 @@ mod tests {
                                 g.first_after(t).map(|(_, o)| Ts::of(o)),
                                 "{zone} {t}"
                             );
+                            // From the second after `t` read once on the zone's calendar.
+                            let local = Ts::of(t)
+                                .secs()
+                                .checked_add(1)
+                                .and_then(|s| LocalSecond::new(s, fast.fixed().unwrap()));
+                            if let Some(found) = local.and_then(|l| f.first_from(&l)) {
+                                assert_eq!(
+                                    found.map(|secs| Ts::new(secs, 0)),
+                                    f.next_after(Ts::of(t)),
+                                    "{zone} {t}"
+                                );
+                            }
                             // A single occurrence up to `until` is told without counting.
                             let Some(first) = f.next_after(Ts::of(t)) else {
                                 continue;
@@ -767,6 +902,31 @@ mod tests {
                             }
                         }
                         t += TimeDelta::minutes(97);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn monthly_days_by_table_are_the_civil_ones() {
+        let u = Zone::new(Tz::UTC);
+        for dom in [1, 29, 30, 31] {
+            let r = Recurrence::new(Every::Month, &[], Some(dom), at(9, 30), u);
+            for day in -3..330 * 366 {
+                for time in [0, 9 * 3600 + 1800, 86_399] {
+                    for forward in [true, false] {
+                        let table = r.month_day_by_table(day, time, forward);
+                        if (0..120_000).contains(&day) {
+                            assert!(table.is_some(), "{day}");
+                        }
+                        if let Some(t) = table {
+                            assert_eq!(
+                                Some(t),
+                                r.month_day_by_civil(day, time, forward),
+                                "{dom} {day} {time} {forward}"
+                            );
+                        }
                     }
                 }
             }

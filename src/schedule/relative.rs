@@ -1,7 +1,7 @@
 //! Times relative to another: "3 days after 创建时间", "60 days before 合同到期日 at
 //! 09:00", "1 week after the previous step at 10:00".
 
-use chrono::{DateTime, Datelike, NaiveDateTime, TimeDelta, Utc};
+use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 
 use super::instant::Ts;
 use super::local::Zone;
@@ -41,7 +41,7 @@ pub(crate) fn shift(
 #[inline(always)]
 pub(crate) fn due(v: &Value, offset: i64, at: Option<TimeOfDay>, zone: Zone) -> Option<Ts> {
     let start = match v {
-        Value::Date(d) => Start::Local(i64::from(d.num_days_from_ce()) - UNIX_EPOCH_DAYS),
+        Value::Date(d) => Start::Local(super::instant::days_from_epoch(*d)),
         Value::DateTime(t) => Start::Instant(Ts::of(*t)),
         _ => return None,
     };
@@ -58,8 +58,6 @@ fn due_slowly(v: &Value, offset: i64, at: Option<TimeOfDay>, zone: Zone) -> Opti
     shift(anchor(v, zone)?, offset, at, zone).map(Ts::of)
 }
 
-/// Days from 0001-01-01 (day 1 of the common era) to 1970-01-01.
-const UNIX_EPOCH_DAYS: i64 = 719_163;
 const DAY: i64 = 86_400;
 
 /// Where a relative time counts from.
@@ -84,10 +82,7 @@ fn fast(start: Start, offset: i64, at: Option<TimeOfDay>, zone: Zone) -> Option<
     };
     let moved = local.checked_add(offset)?;
     let (moved, nanos) = match at {
-        Some(at) => (
-            day_start(moved) + i64::from(at.hour() * 3600 + at.minute() * 60),
-            0,
-        ),
+        Some(at) => (day_start(moved) + i64::from(at.seconds()), 0),
         None => (moved, nanos),
     };
     let utc = moved - zone_offset;
