@@ -52,20 +52,8 @@ pub(crate) fn year_day(day: i64) -> Option<(i64, u32, bool)> {
 fn recent(secs: i64, nanos: u32) -> Option<DateTime<Utc>> {
     let secs = u64::try_from(secs).ok()?;
     let (day, second) = (secs / 86_400, (secs % 86_400) as u32);
-    let day = u32::try_from(day).ok()?;
-    if day >= YEAR_STARTS[YEARS] {
-        return None;
-    }
-    // 400 years have 146,097 days: the estimate is the year or one either side of it.
-    let mut y = ((u64::from(day) * 400) / 146_097) as usize;
-    y = y.min(YEARS - 1);
-    if YEAR_STARTS.get(y + 1).is_some_and(|next| *next <= day) {
-        y += 1;
-    } else if YEAR_STARTS.get(y).is_some_and(|start| *start > day) {
-        y -= 1;
-    }
-    let ordinal = day - YEAR_STARTS.get(y)? + 1;
-    let date = NaiveDate::from_yo_opt(1970 + y as i32, ordinal)?;
+    let (year, ordinal0, _) = year_day(i64::try_from(day).ok()?)?;
+    let date = NaiveDate::from_yo_opt(year as i32, ordinal0 + 1)?;
     let time = NaiveTime::from_num_seconds_from_midnight_opt(second, nanos)?;
     Some(date.and_time(time).and_utc())
 }
