@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::error::{Problem, RuleRef};
 use crate::limits::Limits;
+use crate::payload::Payload;
 use crate::schema::{describe_json, truncate, Field, FieldId, Schema};
 
 /// Compiles rules and conditions against a schema, collecting problems instead of
@@ -41,13 +42,16 @@ impl Shared {
         t
     }
 
-    /// The shared copy of a payload.
-    pub fn payload(&mut self, payload: &serde_json::Value) -> Arc<serde_json::Value> {
-        Arc::clone(
+    /// The shared copy of a payload (none for `null`).
+    pub fn payload(&mut self, payload: &serde_json::Value) -> Payload {
+        if payload.is_null() {
+            return Payload::default();
+        }
+        Payload::from(Arc::clone(
             self.payloads
                 .entry(payload.to_string())
                 .or_insert_with(|| Arc::new(payload.clone())),
-        )
+        ))
     }
 }
 

@@ -153,6 +153,7 @@ mod error;
 mod keys;
 mod limits;
 mod name;
+mod payload;
 mod plan;
 pub mod quality;
 mod rule;
@@ -174,6 +175,7 @@ pub use engine::{
 pub use error::{BuildError, FieldError, LoadError, Problem, RuleRef, ValidationError};
 pub use limits::Limits;
 pub use name::Name;
+pub use payload::Payload;
 pub use plan::{
     ActionKey, CascadeLimit, FieldChange, Occurrence, OccurrenceStatus, Overridden, Plan,
     PlannedAction, ResolvedAction, ResolvedRecipient, ScoreUpdate, Suppressed, SyncField, Timer,

@@ -1,13 +1,13 @@
 //! The output of an evaluation: what the host should do, and why.
 
 use std::fmt;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Serialize, Serializer};
 
 use crate::engine::CustomerState;
 use crate::name::Name;
+use crate::payload::Payload;
 use crate::rule::{Channel, TaskPriority};
 use crate::value::Value;
 
@@ -194,7 +194,7 @@ pub enum ResolvedAction {
         /// The host's name for it.
         kind: Name,
         /// The payload, as written in the rule.
-        payload: Arc<serde_json::Value>,
+        payload: Payload,
     },
 }
 

@@ -1874,3 +1874,40 @@ fn a_plan_serializes_to_json() {
         )
     );
 }
+
+/// A custom action's payload reaches the plan as written, `null` when the rule gives
+/// none, on the direct path (plain rules) and on the full one (a rule with a cooldown).
+#[test]
+fn custom_payloads_are_planned_as_written() {
+    let e = engine(json!([
+        {"id": "hook", "name": "Webhook", "trigger": {"type": "event", "event": "lead_created"},
+         "actions": [{"type": "custom", "kind": "webhook"},
+                     {"type": "custom", "kind": "sms", "payload": {"template": "WELCOME", "n": 2}}]},
+        {"id": "cool", "name": "Cooled", "trigger": {"type": "event", "event": "lead_created"},
+         "expiry": {"cooldown": "1d"}, "actions": [{"type": "custom", "kind": "audit", "payload": [1, "x"]}]}
+    ]));
+    let c = customer(&e, json!({}));
+    let plan = run(&e, &c, &event("lead_created", "E1"));
+    let got: Vec<(String, Json)> = plan
+        .actions
+        .iter()
+        .map(|a| match &a.action {
+            crm_rules::ResolvedAction::Custom { kind, payload } => {
+                (kind.to_string(), payload.as_value().clone())
+            }
+            other => panic!("not a custom action: {other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("webhook".to_owned(), json!(null)),
+            ("sms".to_owned(), json!({"template": "WELCOME", "n": 2})),
+            ("audit".to_owned(), json!([1, "x"])),
+        ]
+    );
+    let text = serde_json::to_value(&plan.actions).unwrap_or_default();
+    assert_eq!(text[0]["action"]["payload"], json!(null));
+    assert_eq!(text[1]["action"]["payload"]["template"], json!("WELCOME"));
+    assert_eq!(text[2]["action"]["payload"], json!([1, "x"]));
+}

@@ -1,14 +1,13 @@
 //! Planning a fired rule's actions: writes applied to the working record, texts
 //! rendered, recipients and times resolved.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 
 use super::hash;
 use super::run::Run;
 use super::state::SequenceState;
 use crate::name::Name;
+use crate::payload::Payload;
 use crate::plan::{
     ActionKey, Overridden, PlannedAction, ResolvedAction, ResolvedRecipient, SyncField, Timer,
 };
@@ -52,10 +51,10 @@ pub(crate) fn key_of(event: u64, part: u64) -> ActionKey {
 
 /// A host-defined action, resolved: it is planned as written.
 #[inline]
-pub(crate) fn custom(kind: &Name, payload: &Arc<serde_json::Value>) -> ResolvedAction {
+pub(crate) fn custom(kind: &Name, payload: &Payload) -> ResolvedAction {
     ResolvedAction::Custom {
         kind: kind.clone(),
-        payload: Arc::clone(payload),
+        payload: payload.clone(),
     }
 }
 

@@ -5,13 +5,12 @@
 //! full evaluation gives them. What firing reads is kept per kind, in candidate order,
 //! so that the rules fired by one event are read from one array, in order.
 
-use std::sync::Arc;
-
 use super::act::{action_part, custom, event_hash, key_of, planned};
 use super::run::expected_fires;
 use super::{Engine, Input, KindRules};
 use crate::condition::flat::Shape;
 use crate::name::Name;
+use crate::payload::Payload;
 use crate::plan::{Plan, PlannedAction, ResolvedAction};
 use crate::ruleset::{CompiledAction, CompiledRule};
 
@@ -30,7 +29,7 @@ pub(crate) struct Fire {
     /// The rule's action count.
     actions: u32,
     /// The first action's kind and payload (none for a rule without actions).
-    first: Option<(Name, Arc<serde_json::Value>)>,
+    first: Option<(Name, Payload)>,
 }
 
 /// What firing a kind's candidates reads, in candidate order, when they are all direct:

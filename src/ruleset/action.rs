@@ -1,7 +1,6 @@
 //! Compiled actions.
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use chrono::Weekday;
 use chrono_tz::Tz;
@@ -10,6 +9,7 @@ use crate::compile::{join, Compiler};
 use crate::condition::{CountSpec, EventScope, Node};
 use crate::duration::Duration;
 use crate::name::Name;
+use crate::payload::Payload;
 use crate::rule::{Action, Assignment, Channel, Recipient, TaskPriority, Window};
 use crate::schema::{FieldId, FieldType, ValueKind};
 use crate::template::Template;
@@ -137,7 +137,7 @@ pub(crate) enum CompiledAction {
     },
     Custom {
         kind: Name,
-        payload: Arc<serde_json::Value>,
+        payload: Payload,
     },
 }
 
