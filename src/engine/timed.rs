@@ -802,16 +802,15 @@ pub(crate) fn next(timing: &Timing, t: &Timed, c: Customer<'_>) -> Option<When> 
         return scheduled(t, r, *plain, c);
     }
     match single(timing, t, c)? {
-        When::At(d)
-            if c.seen
-                .ticked
-                .is_some_and(|h| d.secs() <= h.secs() && d <= h) =>
-        {
-            None
-        }
-        When::At(d) if !valid(t, d) => None,
+        When::At(d) if handled(c.seen, d) || !valid(t, d) => None,
         w => Some(w),
     }
+}
+
+/// Whether the latest tick handled a due time (it was at or before the tick).
+#[inline(always)]
+fn handled(seen: &Seen, d: Ts) -> bool {
+    seen.ticked.is_some_and(|h| d.not_after(h))
 }
 
 /// [`next`] of a schedule.
@@ -843,7 +842,7 @@ fn scheduled(t: &Timed, r: &Recurrence, plain: bool, c: Customer<'_>) -> Option<
 pub(crate) fn due_by(timing: &Timing, t: &Timed, c: Customer<'_>, now: Ts) -> Option<Ts> {
     if let Kind::Schedule { .. } = &t.kind {
         return match next(timing, t, c)? {
-            When::At(first) if first.secs() <= now.secs() && first <= now => Some(first),
+            When::At(first) if first.not_after(now) => Some(first),
             _ => None,
         };
     }
@@ -858,18 +857,10 @@ fn window(t: &Timed, c: Customer<'_>, w: When, now: Ts) -> Option<Ts> {
     let When::At(d) = w else {
         return None;
     };
-    if d.secs() > now.secs() || d > now {
+    if !d.not_after(now) || handled(c.seen, d) || !valid(t, d) {
         return None;
     }
-    match c
-        .seen
-        .ticked
-        .is_some_and(|h| d.secs() <= h.secs() && d <= h)
-        || !valid(t, d)
-    {
-        true => None,
-        false => Some(d),
-    }
+    Some(d)
 }
 
 /// The time of a tick, and the earliest due time it still fires (the maximum lateness

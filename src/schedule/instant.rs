@@ -23,11 +23,10 @@ const fn year_starts() -> [u32; YEARS + 1] {
     out
 }
 
-/// The year (1970 to 2299, by [`YEAR_STARTS`]) of a day counted from 1970-01-01, the
-/// day's place in it (from 0) and whether the year is a leap year; `None` for other days.
-#[inline]
-pub(crate) fn year_day(day: i64) -> Option<(i64, u32, bool)> {
-    let day = u32::try_from(day).ok()?;
+/// The place in [`YEAR_STARTS`] of the year of a day counted from 1970-01-01 (to 2299),
+/// and the day's place in that year (from 0); `None` for other days.
+#[inline(always)]
+fn year_of(day: u32) -> Option<(usize, u32)> {
     if day >= YEAR_STARTS[YEARS] {
         return None;
     }
@@ -39,12 +38,16 @@ pub(crate) fn year_day(day: i64) -> Option<(i64, u32, bool)> {
     } else if YEAR_STARTS.get(y).is_some_and(|start| *start > day) {
         y -= 1;
     }
+    Some((y, day.checked_sub(*YEAR_STARTS.get(y)?)?))
+}
+
+/// The year (1970 to 2299, by [`YEAR_STARTS`]) of a day counted from 1970-01-01, the
+/// day's place in it (from 0) and whether the year is a leap year; `None` for other days.
+#[inline]
+pub(crate) fn year_day(day: i64) -> Option<(i64, u32, bool)> {
+    let (y, ordinal0) = year_of(u32::try_from(day).ok()?)?;
     let (start, next) = (*YEAR_STARTS.get(y)?, *YEAR_STARTS.get(y + 1)?);
-    Some((
-        1970 + y as i64,
-        day.checked_sub(start)?,
-        next - start == 366,
-    ))
+    Some((1970 + y as i64, ordinal0, next - start == 366))
 }
 
 /// The date-time of an instant from 1970 to 2299, by [`YEAR_STARTS`]; `None` for others.
@@ -52,8 +55,8 @@ pub(crate) fn year_day(day: i64) -> Option<(i64, u32, bool)> {
 fn recent(secs: i64, nanos: u32) -> Option<DateTime<Utc>> {
     let secs = u64::try_from(secs).ok()?;
     let (day, second) = (secs / 86_400, (secs % 86_400) as u32);
-    let (year, ordinal0, _) = year_day(i64::try_from(day).ok()?)?;
-    let date = NaiveDate::from_yo_opt(year as i32, ordinal0 + 1)?;
+    let (y, ordinal0) = year_of(u32::try_from(day).ok()?)?;
+    let date = NaiveDate::from_yo_opt(1970 + y as i32, ordinal0 + 1)?;
     let time = NaiveTime::from_num_seconds_from_midnight_opt(second, nanos)?;
     Some(date.and_time(time).and_utc())
 }
@@ -108,6 +111,13 @@ impl Ts {
 
     pub fn secs(self) -> i64 {
         self.secs
+    }
+
+    /// `self <= other`, decided by the seconds alone unless they are equal: the cheap
+    /// test for the due-time comparisons that run for every rule of every customer.
+    #[inline(always)]
+    pub fn not_after(self, other: Ts) -> bool {
+        self.secs <= other.secs && self <= other
     }
 
     pub fn nanos(self) -> u32 {
