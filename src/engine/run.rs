@@ -111,13 +111,8 @@ impl<'e, 'i> Run<'e, 'i> {
 
     pub fn state_mut(&mut self) -> &mut CustomerState {
         let (input, spare) = (self.input.state, &mut self.spare);
-        self.state.get_or_insert_with(|| match spare.take() {
-            Some(mut state) => {
-                state.clone_from(input);
-                state
-            }
-            None => input.clone(),
-        })
+        self.state
+            .get_or_insert_with(|| input.copy_into(spare.take()))
     }
 
     /// Whether the evaluation changed a field so far.
@@ -647,33 +642,46 @@ impl<'e, 'i> Run<'e, 'i> {
                 }
             }
         }
-        if let Some(mut state) = self.state.take() {
-            // Most of a state's maps are empty (a tick's new state most often differs in
-            // its latest tick alone): only the others are pruned.
-            let by_id = &self.e.by_id;
-            if !state.rules.is_empty() {
-                state.rules.retain(|id, _| by_id.contains_key(id));
-            }
-            if !state.counters.is_empty() {
-                state.counters.retain(|key, _| {
-                    key.rsplit_once('#')
-                        .is_some_and(|(id, _)| by_id.contains_key(id))
-                });
-            }
-            if !state.sequences.is_empty() {
-                state.sequences.retain(|_, s| by_id.contains_key(&s.rule));
-            }
-            if !state.scores.is_empty() {
-                let scorers = &self.e.scorers;
-                state
-                    .scores
-                    .retain(|id, _| scorers.iter().any(|s| s.id() == id));
-            }
-            if &state != self.input.state {
-                self.plan.state = Some(state);
-            }
+        if let Some(state) = self.state.take() {
+            self.e.write_state(state, self.input.state, self.plan);
         }
         self.plan.trace = self.trace.take();
+    }
+}
+
+impl Engine {
+    /// Puts a new state into the plan when it differs from the input's, first dropping
+    /// the entries of rules and models no longer in the engine.
+    pub(crate) fn write_state(
+        &self,
+        mut state: CustomerState,
+        old: &CustomerState,
+        plan: &mut Plan,
+    ) {
+        // Most of a state's maps are empty (a tick's new state most often differs in its
+        // latest tick alone): only the others are pruned.
+        let by_id = &self.by_id;
+        if !state.rules.is_empty() {
+            state.rules.retain(|id, _| by_id.contains_key(id));
+        }
+        if !state.counters.is_empty() {
+            state.counters.retain(|key, _| {
+                key.rsplit_once('#')
+                    .is_some_and(|(id, _)| by_id.contains_key(id))
+            });
+        }
+        if !state.sequences.is_empty() {
+            state.sequences.retain(|_, s| by_id.contains_key(&s.rule));
+        }
+        if !state.scores.is_empty() {
+            let scorers = &self.scorers;
+            state
+                .scores
+                .retain(|id, _| scorers.iter().any(|s| s.id() == id));
+        }
+        if &state != old {
+            plan.state = Some(state);
+        }
     }
 }
 

@@ -277,6 +277,17 @@ impl CustomerState {
         CustomerState::default()
     }
 
+    /// A copy of this state, written into the memory of `spare` when given.
+    pub(crate) fn copy_into(&self, spare: Option<CustomerState>) -> CustomerState {
+        match spare {
+            Some(mut state) => {
+                state.clone_from(self);
+                state
+            }
+            None => self.clone(),
+        }
+    }
+
     /// How many times a rule fired for the customer (counted for rules with `max_fires`).
     pub fn fires(&self, rule_id: &str) -> u32 {
         self.rules.get(rule_id).map_or(0, |r| r.fires)

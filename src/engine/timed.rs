@@ -57,6 +57,10 @@ pub(crate) struct Timed {
     stoppable: bool,
     /// Enabled, without a stop condition: active for every customer.
     plain: bool,
+    /// Enabled, and its gates keep no state for a customer (no stop condition, fire
+    /// limit, cooldown, behaviour count or `when_becomes_true`): considering a due
+    /// occurrence that does not fire changes nothing.
+    pub stateless: bool,
     /// The rule's validity period.
     valid_from: Option<Ts>,
     valid_until: Option<Ts>,
@@ -266,6 +270,12 @@ impl Timing {
                 enabled: rule.enabled,
                 stoppable: rule.stop_when.is_some(),
                 plain: rule.enabled && rule.stop_when.is_none(),
+                stateless: rule.enabled
+                    && rule.stop_when.is_none()
+                    && rule.max_fires.is_none()
+                    && rule.cooldown.is_none()
+                    && rule.counts.is_empty()
+                    && rule.fire == crate::rule::FireMode::EveryTime,
                 valid_from: rule.valid_from.map(Ts::of),
                 valid_until: rule.valid_until.map(Ts::of),
                 kind,
