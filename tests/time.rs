@@ -890,6 +890,46 @@ fn stuck_in_a_stage_over_its_limit() {
     assert_eq!(host.next_due(), Some(at(2024, 5, 30, 2, 0, 0)));
 }
 
+#[test]
+fn stages_longer_than_a_short_text_find_their_own_limits() {
+    // Stages of 30 bytes sharing their first 24: told apart by their whole text, as the
+    // short 谈判 is by its key.
+    let schema = Schema::from_json(
+        r#"{"fields": [{"name": "合同阶段", "type": "single_choice",
+            "options": ["谈判", "等待客户确认合同条款", "等待客户确认合同金额", "等待客户确认合同付款"]},
+            {"name": "标签", "type": "tags"}]}"#,
+    )
+    .unwrap();
+    let rules = shanghai(json!([
+        {"id": "stuck", "name": "合同阶段停留",
+         "trigger": {"type": "stage_time", "field": "合同阶段",
+           "limits": {"谈判": "2d", "等待客户确认合同条款": "3d", "等待客户确认合同金额": "5d"}},
+         "actions": [tag("合同停滞")]}
+    ]));
+    let e = Engine::builder(schema)
+        .rules(RuleSet::from_json(&rules.to_string()).unwrap())
+        .build()
+        .unwrap();
+    let t0 = at(2024, 5, 1, 2, 0, 0);
+    let due = |stage: &str| {
+        let record = record(e.schema(), json!({"合同阶段": stage}));
+        let event = Event::new("profile_updated", "e1", t0);
+        let plan = e.evaluate(&Input::new(
+            "C1",
+            &record,
+            &CustomerState::new(),
+            &event,
+            t0,
+        ));
+        let state = plan.state.unwrap_or_default();
+        e.next_due(&record, &state)
+    };
+    assert_eq!(due("谈判"), Some(at(2024, 5, 3, 2, 0, 0)));
+    assert_eq!(due("等待客户确认合同条款"), Some(at(2024, 5, 4, 2, 0, 0)));
+    assert_eq!(due("等待客户确认合同金额"), Some(at(2024, 5, 6, 2, 0, 0)));
+    assert_eq!(due("等待客户确认合同付款"), None);
+}
+
 // ---------------------------------------------------------------------------------------
 // Sequences
 // ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ use super::state::{CustomerState, FieldMark};
 use crate::bytes::{same, word};
 use crate::condition::Node;
 use crate::duration::Duration;
+use crate::keys::Key;
 use crate::ruleset::{CompiledAction, CompiledRules, CompiledStep, CompiledTrigger};
 use crate::schedule::recurrence::LocalSecond;
 use crate::schedule::{local::Zone, relative, Recurrence, Ts};
@@ -45,6 +46,10 @@ pub(crate) struct Timing {
     /// in that zone ([`Clock`]).
     clock_zone: Option<(i64, i32)>,
 }
+
+/// A time-in-stage limit: the stage's value hash ([`value_hash`]) and key, the stage,
+/// the limit in seconds.
+type Limit = (u32, Key, String, i64);
 
 /// A time-based rule: what its due times are computed from, copied out of the compiled
 /// rule so that computing them reads nothing else.
@@ -97,7 +102,7 @@ enum Kind {
         place: usize,
         /// Per stage with a limit: the hash of its value ([`value_hash`]), its name, the
         /// limit in seconds.
-        limits: Vec<(u32, String, i64)>,
+        limits: Vec<Limit>,
     },
 }
 
@@ -254,7 +259,7 @@ impl Timing {
                             .iter()
                             .map(|(stage, d)| {
                                 let hash = value_hash(&Value::Text(stage.clone()));
-                                (hash, stage.clone(), d.as_seconds())
+                                (hash, Key::text(stage), stage.clone(), d.as_seconds())
                             })
                             .collect(),
                     }
@@ -578,7 +583,7 @@ impl Seen {
 
     /// Reads what the customer's state and record say into an [`Seen::EMPTY`].
     pub fn read(&mut self, timing: &Timing, record: &Record, state: &CustomerState) {
-        warm(timing, record, state);
+        warm(record, state);
         self.since = state.since.map(Ts::of);
         self.ticked = state.ticked.map(Ts::of);
         if timing.fields.len() <= SMALL {
@@ -653,12 +658,13 @@ impl Seen {
 }
 
 /// Starts the loads of what due times read of a customer before any of them is needed:
-/// every cache line of the record's values and of the state, the texts of the watched
-/// fields and the state's entries. The record and state of one customer ticked among
+/// every cache line of the record's values and of the state, and the state's entries
+/// (the texts of watched fields are not read when their keys hold them whole, as stages
+/// mostly are). The record and state of one customer ticked among
 /// many are rarely in cache, and misses started together overlap rather than each wait on
 /// the one before. What is read is folded by `^` (nothing can overflow) and discarded.
 #[inline(always)]
-fn warm(timing: &Timing, record: &Record, state: &CustomerState) {
+fn warm(record: &Record, state: &CustomerState) {
     let values = record.values();
     // A value is 24 bytes: one in two starts or ends on every 64-byte line.
     let mut seen = values
@@ -678,11 +684,6 @@ fn warm(timing: &Timing, record: &Record, state: &CustomerState) {
     }
     seen ^= state.last_events.hashed().next().map_or(0, |(h, _)| h);
     seen ^= state.last_changes.hashed().next().map_or(0, |(h, _)| h);
-    for (field, _, _) in timing.fields.iter().take(SMALL) {
-        if let Value::Text(t) = record.get(*field) {
-            seen ^= t.as_bytes().first().map_or(0, |b| u64::from(*b));
-        }
-    }
     std::hint::black_box(seen);
 }
 
@@ -765,14 +766,27 @@ fn stage(
     c: Customer<'_>,
     field: FieldId,
     place: usize,
-    limits: &[(u32, String, i64)],
+    limits: &[Limit],
 ) -> Option<When> {
     let stage = c.record.get(field).as_text()?;
     let (mark, hash) = c.seen.mark(timing, c, place)?;
-    let limit = limits
-        .iter()
-        .find(|(h, s, _)| *h == hash && same(s, stage))?
-        .2;
+    // Found by hash, then told by the key when it holds the whole stage (without
+    // reading the text), else by the text.
+    let key = c.record.key(field);
+    let mut limit = None;
+    for (h, k, s, secs) in limits {
+        if *h == hash
+            && (if key.is_exact() {
+                *k == key
+            } else {
+                same(s, stage)
+            })
+        {
+            limit = Some(*secs);
+            break;
+        }
+    }
+    let limit = limit?;
     match mark {
         Some((at, value)) if value == hash => Some(When::At(at.plus(limit))),
         Some((at, _)) => Some(When::Look(at)),
