@@ -13,6 +13,7 @@ mod observe;
 mod run;
 mod score;
 mod sequence;
+mod sparse;
 mod state;
 mod tick;
 mod timed;

@@ -1,10 +1,10 @@
 //! What the engine remembers about a customer between calls, stored by the host.
 
 use chrono::{DateTime, Utc};
-use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::named::Named;
+use super::sparse::Sparse;
 use crate::scoring::BehaviourState;
 
 /// What the engine remembers of one rule for one customer.
@@ -129,16 +129,16 @@ impl std::ops::DerefMut for CustomerState {
 #[derive(Debug, Default, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StateData {
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub(crate) rules: IndexMap<String, RuleState>,
+    #[serde(default, skip_serializing_if = "Sparse::is_empty")]
+    pub(crate) rules: Sparse<String, RuleState>,
     /// `rule id#slot` → times of the counted events, oldest first, at most `at_least`.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub(crate) counters: IndexMap<String, Vec<DateTime<Utc>>>,
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub(crate) sequences: IndexMap<String, SequenceState>,
+    #[serde(default, skip_serializing_if = "Sparse::is_empty")]
+    pub(crate) counters: Sparse<String, Vec<DateTime<Utc>>>,
+    #[serde(default, skip_serializing_if = "Sparse::is_empty")]
+    pub(crate) sequences: Sparse<String, SequenceState>,
     /// Experiment id → variant name.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub(crate) experiments: IndexMap<String, String>,
+    #[serde(default, skip_serializing_if = "Sparse::is_empty")]
+    pub(crate) experiments: Sparse<String, String>,
     /// When the engine first saw the customer (an evaluation's or a tick's `now`), when
     /// the rule set has schedules, inactivity or time-in-stage rules: they count from it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -157,8 +157,8 @@ pub struct StateData {
     pub(crate) last_changes: Named<FieldMark>,
     /// Scoring model id → what the engine keeps of it, for models with adjustments, decay
     /// or activity kinds.
-    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
-    pub(crate) scores: IndexMap<String, ScoreState>,
+    #[serde(default, skip_serializing_if = "Sparse::is_empty")]
+    pub(crate) scores: Sparse<String, ScoreState>,
 }
 
 /// References to every part of a state, the latest tick and the first sight first.
@@ -167,11 +167,11 @@ type Parts<'a> = (
     &'a Option<DateTime<Utc>>,
     &'a Named<DateTime<Utc>>,
     &'a Named<FieldMark>,
-    &'a IndexMap<String, RuleState>,
-    &'a IndexMap<String, Vec<DateTime<Utc>>>,
-    &'a IndexMap<String, SequenceState>,
-    &'a IndexMap<String, String>,
-    &'a IndexMap<String, ScoreState>,
+    &'a Sparse<String, RuleState>,
+    &'a Sparse<String, Vec<DateTime<Utc>>>,
+    &'a Sparse<String, SequenceState>,
+    &'a Sparse<String, String>,
+    &'a Sparse<String, ScoreState>,
 );
 
 impl StateData {
@@ -203,19 +203,17 @@ impl StateData {
 }
 
 impl Clone for StateData {
-    /// A copy; empty maps (most of a state's, for most customers) are made new rather
-    /// than cloned, which costs less for the copy a tick writes its latest time into.
     fn clone(&self) -> StateData {
         StateData {
-            rules: copy(&self.rules),
-            counters: copy(&self.counters),
-            sequences: copy(&self.sequences),
-            experiments: copy(&self.experiments),
+            rules: self.rules.clone(),
+            counters: self.counters.clone(),
+            sequences: self.sequences.clone(),
+            experiments: self.experiments.clone(),
             since: self.since,
             ticked: self.ticked,
             last_events: self.last_events.clone(),
             last_changes: self.last_changes.clone(),
-            scores: copy(&self.scores),
+            scores: self.scores.clone(),
         }
     }
 
@@ -234,15 +232,15 @@ impl Clone for StateData {
             experiments,
             scores,
         ) = source.parts();
-        copy_into(&mut self.rules, rules);
-        copy_into(&mut self.counters, counters);
-        copy_into(&mut self.sequences, sequences);
-        copy_into(&mut self.experiments, experiments);
+        self.rules.clone_from(rules);
+        self.counters.clone_from(counters);
+        self.sequences.clone_from(sequences);
+        self.experiments.clone_from(experiments);
         self.since = *since;
         self.ticked = *ticked;
         self.last_events.clone_from(last_events);
         self.last_changes.clone_from(last_changes);
-        copy_into(&mut self.scores, scores);
+        self.scores.clone_from(scores);
     }
 }
 
@@ -251,23 +249,6 @@ impl PartialEq for StateData {
     /// that handled something changes the latest tick, and nothing else, most often).
     fn eq(&self, other: &StateData) -> bool {
         self.parts() == other.parts()
-    }
-}
-
-/// [`copy`] into a map's memory: an empty one is cleared (which costs less than
-/// copying it).
-fn copy_into<K: Clone, V: Clone>(to: &mut IndexMap<K, V>, from: &IndexMap<K, V>) {
-    match from.is_empty() {
-        true => to.clear(),
-        false => to.clone_from(from),
-    }
-}
-
-/// A copy of a map: an empty one is made new, with the same hasher.
-fn copy<K: Clone, V: Clone>(map: &IndexMap<K, V>) -> IndexMap<K, V> {
-    match map.is_empty() {
-        true => IndexMap::with_hasher(map.hasher().clone()),
-        false => map.clone(),
     }
 }
 

@@ -666,13 +666,14 @@ impl Seen {
 #[inline(always)]
 fn warm(record: &Record, state: &CustomerState) {
     let values = record.values();
-    // A value is 24 bytes: one in two starts or ends on every 64-byte line.
+    // A value is 32 bytes: one in two lies on each 64-byte line.
     let mut seen = values
         .iter()
         .step_by(2)
         .fold(0u64, |n, v| n ^ u64::from(matches!(v, Value::Absent)));
-    // The lengths of the state's maps lie across its lines (read by every tick: running
-    // sequences, stopped rules; and copied whole when a tick writes its latest time).
+    // The state's maps (read by every tick: running sequences, stopped rules; and copied
+    // when a tick writes its latest time): a pointer each, and the map of each that holds
+    // entries.
     for len in [
         state.rules.len(),
         state.counters.len(),
