@@ -415,6 +415,16 @@ impl Plan {
     pub fn clear(&mut self) {
         // An empty plan (most evaluations give one) clears at the cost of a few loads,
         // and one that holds only actions (the next most common) clears only them.
+        if !self.clear_but_actions() && !self.actions.is_empty() {
+            self.clear_actions();
+        }
+    }
+
+    /// Empties the plan but for its actions when it holds only actions, for a caller that
+    /// writes new actions over them (and truncates the rest); empties it whole when it
+    /// holds more. Returns whether it emptied it whole.
+    #[inline]
+    pub(crate) fn clear_but_actions(&mut self) -> bool {
         let rest = self.changes.len()
             | self.timers.len()
             | self.occurrences.len()
@@ -423,12 +433,14 @@ impl Plan {
             | self.suppressed.len()
             | self.counters.len()
             | self.warnings.len();
-        if rest != 0 || self.cascade_limit.is_some() || self.state.is_some() || self.trace.is_some()
-        {
+        let more = rest != 0
+            || self.cascade_limit.is_some()
+            || self.state.is_some()
+            || self.trace.is_some();
+        if more {
             self.clear_parts();
-        } else if !self.actions.is_empty() {
-            self.clear_actions();
         }
+        more
     }
 
     /// [`Plan::clear`] of a plan that holds only actions.

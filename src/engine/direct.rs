@@ -79,44 +79,82 @@ impl Engine {
         if plan.actions.capacity() == 0 {
             plan.actions = Vec::with_capacity(expected_fires(fires.len()));
         }
+        // The plan may still hold the actions of the evaluation before: they are written
+        // over, and what is left of them dropped at the end.
+        let mut n = 0;
         let mut stop = Some(first);
         while let Some(at) = stop {
             if let Some(f) = fires.get(at as usize) {
                 if let Some((kind, payload)) = &f.first {
-                    plan.actions
-                        .push(f.planned(event, 0, custom(kind, payload)));
+                    f.put(&mut plan.actions, n, event, 0, (kind, payload));
+                    n += 1;
                 }
                 if f.actions > 1 {
-                    self.direct_rest(f, event, plan);
+                    n = self.direct_rest(f, event, plan, n);
                 }
             }
             stop = program.next(program.after(at), input.record);
         }
+        plan.actions.truncate(n);
     }
 
-    /// Plans the actions after the first of a direct candidate's rule.
+    /// Plans the actions after the first of a direct candidate's rule at `n` on; returns
+    /// where the next goes.
     #[cold]
-    fn direct_rest(&self, f: &Fire, event: u64, plan: &mut Plan) {
+    fn direct_rest(&self, f: &Fire, event: u64, plan: &mut Plan, mut n: usize) -> usize {
         let Some(rule) = self.rules.rules.get(f.rule as usize) else {
-            return;
+            return n;
         };
         for (i, action) in rule.actions.iter().enumerate().skip(1) {
             if let CompiledAction::Custom { kind, payload } = action {
-                plan.actions
-                    .push(f.planned(event, i, custom(kind, payload)));
+                f.put(&mut plan.actions, n, event, i, (kind, payload));
+                n += 1;
             }
         }
+        n
     }
 }
 
 impl Fire {
-    /// Action `i` of the candidate's rule, as the plan lists it.
+    /// Writes action `i` of the candidate's rule, a custom action of this kind and
+    /// payload, as the plan lists it, at `n` of the actions: over the action there, if
+    /// any, else after the last.
     #[inline(always)]
-    fn planned(&self, event: u64, i: usize, action: ResolvedAction) -> PlannedAction {
+    fn put(
+        &self,
+        actions: &mut Vec<PlannedAction>,
+        n: usize,
+        event: u64,
+        i: usize,
+        (kind, payload): (&Name, &Payload),
+    ) {
         let part = match i {
             0 => self.part,
             _ => action_part(self.hash, 0, ("", i)),
         };
-        planned((&self.id, &self.name), key_of(event, part), action, None)
+        let key = key_of(event, part);
+        let Some(old) = actions.get_mut(n) else {
+            actions.push(planned(
+                (&self.id, &self.name),
+                key,
+                custom(kind, payload),
+                None,
+            ));
+            return;
+        };
+        old.rule_id.clone_from(&self.id);
+        old.rule_name.clone_from(&self.name);
+        old.key = key;
+        match &mut old.action {
+            ResolvedAction::Custom {
+                kind: old_kind,
+                payload: old_payload,
+            } => {
+                old_kind.clone_from(kind);
+                old_payload.clone_from(payload);
+            }
+            other => *other = custom(kind, payload),
+        }
+        old.not_before = None;
     }
 }

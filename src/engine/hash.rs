@@ -5,14 +5,37 @@ const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 /// 64-bit FNV-1a over parts, each followed by a zero byte. Part of action keys and stored
 /// states: it must not change between releases.
+#[inline]
 pub(crate) fn fnv1a(parts: &[&[u8]]) -> u64 {
     let mut h = FNV_OFFSET;
     for part in parts {
-        for &b in *part {
-            h = (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
-        }
+        h = fnv1a_bytes(h, part);
         // The zero byte: `h ^ 0` is `h`.
         h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+/// FNV-1a of `bytes` from `h`: eight bytes a round, then four, two and one, so that a
+/// short id (most are) takes no loop round per byte.
+#[inline(always)]
+fn fnv1a_bytes(mut h: u64, bytes: &[u8]) -> u64 {
+    let step = |h: u64, b: u8| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        h = chunk.iter().fold(h, |h, &b| step(h, b));
+    }
+    let mut rest = chunks.remainder();
+    if let [a, b, c, d, more @ ..] = rest {
+        h = step(step(step(step(h, *a), *b), *c), *d);
+        rest = more;
+    }
+    if let [a, b, more @ ..] = rest {
+        h = step(step(h, *a), *b);
+        rest = more;
+    }
+    if let [a] = rest {
+        h = step(h, *a);
     }
     h
 }

@@ -128,9 +128,7 @@ impl KindIndex {
     /// The place of a kind.
     #[inline(always)]
     pub fn get(&self, name: &str) -> Option<u32> {
-        if self.slots.is_empty() {
-            return None;
-        }
+        // An empty table has no slot at any index: the first read below tells it.
         let parts = Parts::of(name);
         let mut i = (parts.hash(self.seed) >> self.shift) as usize;
         if self.direct {
@@ -140,7 +138,7 @@ impl KindIndex {
             return (found && (parts.len <= 16 || self.is_named(slot.at - 1, name)))
                 .then(|| slot.at - 1);
         }
-        let mask = self.slots.len() - 1;
+        let mask = self.slots.len().wrapping_sub(1);
         loop {
             let slot = self.slots.get(i)?;
             if slot.at == 0 {

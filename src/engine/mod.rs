@@ -638,8 +638,9 @@ impl Engine {
             // dropped on its own, when no evaluation needs it).
             Need::Nothing => plan.clear(),
             // Writes no state either: no spare to take out.
+            // Writes its actions over those the plan holds.
             Need::Direct(k, fires, first) => {
-                plan.clear();
+                plan.clear_but_actions();
                 self.direct(input, k, fires, first, plan)
             }
             need => {
