@@ -142,10 +142,18 @@ impl Fire {
             ));
             return;
         };
-        old.rule_id.clone_from(&self.id);
-        old.rule_name.clone_from(&self.name);
-        old.key = key;
-        match &mut old.action {
+        // Every part, named so that a new one is not left as it was.
+        let PlannedAction {
+            rule_id,
+            rule_name,
+            key: old_key,
+            action,
+            not_before,
+        } = old;
+        rule_id.clone_from(&self.id);
+        rule_name.clone_from(&self.name);
+        *old_key = key;
+        match action {
             ResolvedAction::Custom {
                 kind: old_kind,
                 payload: old_payload,
@@ -155,6 +163,65 @@ impl Fire {
             }
             other => *other = custom(kind, payload),
         }
-        old.not_before = None;
+        *not_before = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{CustomerState, Engine, Event, Input, Plan, RuleSet, Schema};
+
+    /// A reused plan that held other actions (more of them, with payloads, or of another
+    /// type from a full evaluation) is written over into exactly the plan a new one gets.
+    #[test]
+    fn a_reused_plan_is_written_over_into_the_new_plan() {
+        let schema = Schema::from_json(
+            r#"{"owner_field": "负责人", "fields": [{"name": "级别", "type": "text"},
+                {"name": "负责人", "type": "member"}]}"#,
+        )
+        .unwrap();
+        let rules = RuleSet::from_json(
+            r#"{"rules": [
+              {"id": "two", "name": "两个动作", "trigger": {"type": "event", "event": "a"},
+               "actions": [{"type": "custom", "kind": "k1", "payload": {"n": 1}},
+                           {"type": "custom", "kind": "k2"}]},
+              {"id": "one", "name": "一个动作", "trigger": {"type": "event", "event": "b"},
+               "when": {"field": "级别", "op": "eq", "value": "A"},
+               "actions": [{"type": "custom", "kind": "k3"}]},
+              {"id": "task", "name": "建任务", "trigger": {"type": "event", "event": "c"},
+               "actions": [{"type": "create_task", "title": "跟进", "due_in": "1d"},
+                           {"type": "create_task", "title": "回访", "due_in": "2d"}]}
+            ]}"#,
+        )
+        .unwrap();
+        let e = Engine::builder(schema).rules(rules).build().unwrap();
+        let record = e.schema().record([("级别", "A")]).unwrap();
+        let state = CustomerState::new();
+        let t = chrono::DateTime::UNIX_EPOCH;
+        let mut reused = Plan::default();
+        for (i, kind) in ["a", "b", "c", "b", "c", "a", "a", "b"]
+            .into_iter()
+            .enumerate()
+        {
+            let event = Event::new(kind, format!("e{i}"), t);
+            let input = Input::new("C1", &record, &state, &event, t);
+            let held = reused.actions.len();
+            e.evaluate_into(&input, &mut reused);
+            // A plan of the tasks holds only actions: the next direct plan writes over them.
+            assert!(
+                kind != "c"
+                    || (held <= 2
+                        && reused.actions.len() == 2
+                        && reused.state.is_none()
+                        && reused.changes.is_empty())
+            );
+            let fresh = e.evaluate(&input);
+            assert_eq!(reused, fresh, "event {i} ({kind})");
+            assert_eq!(reused.to_json(), fresh.to_json(), "event {i} ({kind})");
+        }
+        let event = Event::new("b", "last", t);
+        e.evaluate_into(&Input::new("C1", &record, &state, &event, t), &mut reused);
+        assert_eq!(reused.actions.len(), 1);
+        assert_eq!(reused.actions[0].rule_id, "one");
     }
 }
