@@ -258,6 +258,12 @@ impl CustomerState {
         CustomerState::default()
     }
 
+    /// Notes a tick at `now` that handled due occurrences: every one due up to it is
+    /// handled from here on (the latest tick only moves forward).
+    pub(crate) fn note_ticked(&mut self, now: DateTime<Utc>) {
+        self.ticked = Some(self.ticked.map_or(now, |t| t.max(now)));
+    }
+
     /// A copy of this state, written into the memory of `spare` when given.
     pub(crate) fn copy_into(&self, spare: Option<CustomerState>) -> CustomerState {
         match spare {

@@ -190,9 +190,7 @@ impl Run<'_, '_> {
                 continue;
             };
             if !noted {
-                // Every due occurrence up to now is handled from here on.
-                let state = self.state_mut();
-                state.ticked = Some(state.ticked.map_or(now, |t| t.max(now)));
+                self.state_mut().note_ticked(now);
                 noted = true;
             }
             let (r, rule) = (t.rule, &e.rules.rules[t.rule as usize]);
@@ -480,6 +478,7 @@ impl Engine {
         let event = tick_event(now);
         let tick_time = TickTime::new(now, self.max_lateness);
         let mut noted = false;
+        // The loop of `handle_due`, planning what its evaluation would.
         for (i, first) in due.iter() {
             let Some(t) = self.timing.rules.get(i) else {
                 continue;
@@ -504,9 +503,8 @@ impl Engine {
             }
         }
         if noted {
-            // As `handle_due` notes it: every due occurrence up to now is handled.
             let mut state = input.state.copy_into(spare.take());
-            state.ticked = Some(state.ticked.map_or(now, |t| t.max(now)));
+            state.note_ticked(now);
             self.write_state(state, input.state, plan);
         }
         true
