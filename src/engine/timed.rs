@@ -100,8 +100,7 @@ enum Kind {
         field: FieldId,
         /// The place of the field in [`Timing::fields`].
         place: usize,
-        /// Per stage with a limit: the hash of its value ([`value_hash`]), its name, the
-        /// limit in seconds.
+        /// Per stage with a limit, its [`Limit`].
         limits: Vec<Limit>,
     },
 }
