@@ -238,13 +238,10 @@ fn tick_event(now: DateTime<Utc>) -> Event {
 }
 
 /// Whether considering a due occurrence, as of its due time `at`, of a rule whose gates
-/// keep no state ([`Timed::stateless`](timed)) fires it: the gates
-/// [`Run::consider`] opens for such a rule, in its order — the validity period, then
-/// scope and condition.
+/// keep no state ([`Timed::stateless`](timed)) fires it: the gates [`Run::consider`]
+/// opens for such a rule, scope then condition. (Its validity period holds at `at`: only
+/// occurrences within it are due.)
 fn fires_at(rule: &CompiledRule, record: &Record, event: &Event, at: DateTime<Utc>) -> bool {
-    if rule.valid_from.is_some_and(|f| at < f) || rule.valid_until.is_some_and(|u| at >= u) {
-        return false;
-    }
     let facts = Facts::new(record, at)
         .with_event(event)
         .with_previous(record);
