@@ -116,29 +116,43 @@ fn le_word(b: &[u8]) -> u64 {
     <[u8; 8]>::try_from(b).map_or(0, u64::from_le_bytes)
 }
 
-/// A text's hash, never 0: equal texts have equal hashes. Eight bytes at a time, multiply
-/// and rotate, then the bits spread.
+/// The multiplier of the word hashes: [`text_hash`] and the event part of action keys
+/// ([`crate::engine::hash::pair`]).
+pub(crate) const WORD_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+/// A text's hash, never 0: equal texts have equal hashes. Its length times
+/// [`WORD_SEED`], its bytes folded in ([`fold_words`]), then the bits spread.
 pub(crate) fn text_hash(s: &str) -> u64 {
-    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
     let bytes = s.as_bytes();
-    let mut h = (bytes.len() as u64).wrapping_mul(SEED);
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        h = (h.rotate_left(5) ^ load8(c, 0)).wrapping_mul(SEED);
-    }
-    h = (h.rotate_left(5) ^ tail(chunks.remainder())).wrapping_mul(SEED);
+    let h = fold_words((bytes.len() as u64).wrapping_mul(WORD_SEED), bytes);
     crate::engine::hash::mix(h) | 1
 }
 
-/// The last 0 to 7 bytes of a text as one word, in at most two loads: every byte is
-/// read, so for a given length different tails give different words.
+/// Folds bytes into `h` eight at a time: each 8-byte little-endian word, then one more
+/// of the 0 to 7 bytes left ([`tail`]), each as `h = (rotl(h, 5) ^ word) * WORD_SEED`.
+#[inline(always)]
+pub(crate) fn fold_words(mut h: u64, bytes: &[u8]) -> u64 {
+    let step = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(WORD_SEED);
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        h = step(h, load8(c, 0));
+    }
+    step(h, tail(chunks.remainder()))
+}
+
+/// The last 0 to 7 bytes of a text as one little-endian word, zero-padded, in at most
+/// two loads (which overlap for 5 to 7 bytes: their common bytes land on the same bits).
 #[inline(always)]
 pub(crate) fn tail(r: &[u8]) -> u64 {
     let m = r.len();
     match m {
         0 => 0,
-        1..=3 => u64::from(r[0]) | u64::from(r[m / 2]) << 8 | u64::from(r[m - 1]) << 16,
-        _ => u64::from(load4(r, 0)) | u64::from(load4(r, m - 4)) << 32,
+        1..=3 => {
+            u64::from(r[0])
+                | u64::from(r[m / 2]) << (8 * (m / 2))
+                | u64::from(r[m - 1]) << (8 * (m - 1))
+        }
+        _ => u64::from(load4(r, 0)) | u64::from(load4(r, m - 4)) << (8 * (m - 4)),
     }
 }
 

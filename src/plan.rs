@@ -14,18 +14,25 @@ use crate::value::Value;
 /// A stable idempotency key: the same customer, event, rule and action always give the
 /// same key, on every run and machine. Printed and serialized as 16 hex digits.
 ///
-/// With `fnv(parts)` the 64-bit FNV-1a hash of the parts' bytes, each part followed by a
-/// zero byte, and `mix` the SplitMix64 finalizer, the key is
-/// `mix(fnv(customer id, event id) ^ mix(fnv(rule id) ^ mix(round << 32 ^ position) ^ nested))`
+/// With `mix` the SplitMix64 finalizer, `fnv(parts)` the 64-bit FNV-1a hash of the parts'
+/// bytes, each part followed by a zero byte, and `pair(a, b)` the word hash of two byte
+/// strings (below), the key is
+/// `mix(pair(customer id, event id) ^ mix(fnv(rule id) ^ mix(round << 32 ^ position) ^ nested))`
 /// where `round` is the cascade round the rule fired in, `position` the action's place in
 /// its list, and `nested` is 0 for a rule's own actions and `fnv(path)` for those inside an
 /// A/B variant (`1/variant:B/`). A host that runs a plan twice can skip actions whose key
 /// it has already executed.
 ///
+/// `pair(a, b)` starts from `h = (len(a) << 32 | len(b)) * K`, with
+/// `K = 0x517cc1b727220a95` and lengths in bytes; folds in `a`, then `b`, one word at a
+/// time, as `h = (rotl(h, 5) ^ w) * K` (64-bit, wrapping), where the words of a string are
+/// its 8-byte chunks read little-endian, then one word of the 0 to 7 bytes left, padded
+/// with zero bytes (a zero word when none are left); and ends with `mix(h)`.
+///
 /// For a [tick](crate::Engine::tick), the part that stands for the event is
-/// `fnv(customer id, "due", the due time's Unix seconds as 8 little-endian bytes)`: the
-/// same due item gives the same keys however late, and however often, it is ticked. A
-/// sequence step's actions have `nested` = `fnv("seq:ID/STEP/")`.
+/// `pair(customer id, "due" followed by the due time's Unix seconds as 8 little-endian
+/// bytes)`: the same due item gives the same keys however late, and however often, it is
+/// ticked. A sequence step's actions have `nested` = `fnv("seq:ID/STEP/")`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct ActionKey(pub u64);
 

@@ -106,3 +106,40 @@ pub fn condition_problems(schema: &Schema, json: serde_json::Value) -> Vec<Strin
         Err(e) => build_problems(&e),
     }
 }
+
+// The hashes `ActionKey` documents, written here independently of the crate.
+
+/// 64-bit FNV-1a over parts, each followed by a zero byte (as `ActionKey` documents it).
+pub fn fnv(parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for b in part.bytes().chain([0u8]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// The SplitMix64 finalizer.
+pub fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// The word hash of two strings `ActionKey` documents: lengths, then each string's
+/// 8-byte little-endian words and its zero-padded rest, then `mix`.
+pub fn word_pair(a: &[u8], b: &[u8]) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = (((a.len() as u64) << 32) | b.len() as u64).wrapping_mul(K);
+    for part in [a, b] {
+        let mut padded = part.to_vec();
+        padded.extend(std::iter::repeat_n(0, 8 - part.len() % 8));
+        for word in padded.chunks(8) {
+            let w = u64::from_le_bytes(word.try_into().unwrap());
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+    }
+    mix(h)
+}

@@ -14,7 +14,7 @@ use crm_rules::{
 };
 use serde_json::{json, Value as Json};
 
-use crate::common::{at, crm, now, record};
+use crate::common::{at, crm, fnv, mix, now, record, word_pair};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -129,25 +129,6 @@ impl<'e> Host<'e> {
     }
 }
 
-/// 64-bit FNV-1a over parts, each followed by a zero byte (as `ActionKey` documents it).
-fn fnv(parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for b in part.bytes().chain([0u8]) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    h
-}
-
-/// The SplitMix64 finalizer.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
-
 /// The key `ActionKey` documents, computed here independently of the crate.
 fn expected_key(
     customer: &str,
@@ -158,8 +139,8 @@ fn expected_key(
     path: &str,
 ) -> String {
     let nested = if path.is_empty() { 0 } else { fnv(&[path]) };
-    let key =
-        mix(fnv(&[customer, event]) ^ mix(fnv(&[rule]) ^ mix((round << 32) ^ position) ^ nested));
+    let key = mix(word_pair(customer.as_bytes(), event.as_bytes())
+        ^ mix(fnv(&[rule]) ^ mix((round << 32) ^ position) ^ nested));
     format!("{key:016x}")
 }
 

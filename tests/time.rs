@@ -13,7 +13,7 @@ use crm_rules::{
 };
 use serde_json::{json, Value as Json};
 
-use crate::common::{at, record};
+use crate::common::{at, fnv, mix, record, word_pair};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
@@ -517,6 +517,11 @@ fn a_late_tick_gives_the_same_plan_and_keys_as_one_on_time() {
         at(2024, 5, 20, 1, 0, 0),
     ));
     assert_ne!(other.actions[0].key, on_time.actions[0].key);
+    // The key `ActionKey` documents for a due item: the due time stands for the event.
+    let mut due = b"due".to_vec();
+    due.extend(at(2024, 5, 20, 1, 0, 0).timestamp().to_le_bytes());
+    let key = mix(word_pair(b"C001", &due) ^ mix(fnv(&["daily"]) ^ mix(0)));
+    assert_eq!(on_time.actions[0].key.to_string(), format!("{key:016x}"));
 }
 
 #[test]

@@ -16,10 +16,21 @@ use crate::schedule::{local::local, relative, window};
 use crate::schema::{FieldId, ValueKind};
 use crate::value::Value;
 
-/// The hash that starts every action key of an event: `fnv(customer id, event id)` (see
-/// [`ActionKey`]).
+/// The hash that starts every action key of an event: `pair(customer id, event id)`
+/// (see [`ActionKey`]).
+#[inline]
 pub(crate) fn event_hash(customer_id: &str, event_id: &str) -> u64 {
-    hash::fnv1a(&[customer_id.as_bytes(), event_id.as_bytes()])
+    hash::pair(customer_id.as_bytes(), event_id.as_bytes())
+}
+
+/// The hash that starts every action key of a due item: `pair(customer id, "due" and
+/// the due time's Unix seconds as 8 little-endian bytes)` (see [`ActionKey`]).
+pub(crate) fn due_hash(customer_id: &str, due: DateTime<Utc>) -> u64 {
+    let mut part = [0u8; 11];
+    let (name, time) = part.split_at_mut(3);
+    name.copy_from_slice(b"due");
+    time.copy_from_slice(&due.timestamp().to_le_bytes());
+    hash::pair(customer_id.as_bytes(), &part)
 }
 
 /// The idempotency key of the action at `(prefix, i)` of the rule with hash `rule`,

@@ -1,5 +1,7 @@
 //! Stable hashing: the same input gives the same number on every run and machine.
 
+use crate::keys::{fold_words, WORD_SEED};
+
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
@@ -40,6 +42,17 @@ fn fnv1a_bytes(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
+/// The hash of two byte strings that starts the action keys of an event or a due item
+/// (see [`ActionKey`](crate::ActionKey)): their lengths as one word, `len(a) << 32 |
+/// len(b)`, times [`WORD_SEED`], then `a` and `b` folded in eight bytes at a time
+/// ([`fold_words`]), then [`mix`]. Part of action keys: it must not change between
+/// releases.
+#[inline]
+pub(crate) fn pair(a: &[u8], b: &[u8]) -> u64 {
+    let lens = ((a.len() as u64) << 32) | b.len() as u64;
+    mix(fold_words(fold_words(lens.wrapping_mul(WORD_SEED), a), b))
+}
+
 /// Spreads the bits of a hash evenly (the SplitMix64 finalizer), so that taking it modulo
 /// a small number gives an even split even for ids that differ in one character.
 pub(crate) fn mix(mut z: u64) -> u64 {
@@ -78,6 +91,29 @@ mod tests {
             }
             let parts: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
             proptest::prop_assert_eq!(fnv1a(&parts), h);
+        }
+
+        /// `pair` is the word hash `ActionKey` documents: the lengths, then each part's
+        /// 8-byte little-endian words, the last padded with zero bytes (a whole zero word
+        /// when the length is a multiple of 8), then `mix`.
+        #[test]
+        fn pair_is_the_documented_word_hash(
+            a in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            b in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+        ) {
+            let k = 0x517c_c1b7_2722_0a95_u64;
+            let mut h = (((a.len() as u64) << 32) | b.len() as u64).wrapping_mul(k);
+            for part in [&a, &b] {
+                let words = part.len() / 8 + 1;
+                for i in 0..words {
+                    let mut word = [0u8; 8];
+                    for (j, byte) in word.iter_mut().enumerate() {
+                        *byte = part.get(8 * i + j).copied().unwrap_or(0);
+                    }
+                    h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(k);
+                }
+            }
+            proptest::prop_assert_eq!(pair(&a, &b), mix(h));
         }
     }
 }

@@ -94,11 +94,7 @@ impl<'e, 'i> Run<'e, 'i> {
         }
         let input = self.input;
         let h = match self.key_due {
-            Some(due) => super::hash::fnv1a(&[
-                input.customer_id.as_bytes(),
-                b"due",
-                &due.timestamp().to_le_bytes(),
-            ]),
+            Some(due) => super::act::due_hash(input.customer_id, due),
             None => super::act::event_hash(input.customer_id, &input.event.id),
         };
         self.event_hash.set(Some(h));
